@@ -1,0 +1,47 @@
+import type { AuditSink } from '../audit/sinks.js';
+import type { BlastRadiusStore } from '../guardrails/blastRadius.js';
+import type { EventLedger } from '../guardrails/ledger.js';
+import type { CallDescription, Cloud, Fix, Posture, ResourceRef, Step, StepResult } from '../model/index.js';
+import type { TicketSink } from '../tickets/sinks.js';
+
+export type StepSettlement = { ok: true; result: StepResult } | { ok: false; error: unknown };
+
+/** What each cloud adapter provides: read the truth, say what a fix would call, apply fixes. No policy logic. */
+export interface CloudAdapter {
+  readonly cloud: Cloud;
+  /** The current posture, or null when the resource does not exist (any more). */
+  read(ref: ResourceRef): Promise<Posture | null>;
+  /** The calls a fix makes, for tickets and audit, without making them. */
+  describe(fix: Fix, posture: Posture): CallDescription[];
+  /**
+   * Applies the steps (the adapter may coalesce steps that write the same document into one call, and
+   * must run independent ones in parallel). One settlement per step, in order; a failure never stops the rest.
+   */
+  apply(steps: Step[], posture: Posture): Promise<StepSettlement[]>;
+  /** Throttling, 5xx, timeouts: worth a retry of the whole event. */
+  isTransient(err: unknown): boolean;
+}
+
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface Alarm {
+  kind: 'blast-radius';
+  scope: string;
+  count: number;
+  limit: number;
+  message: string;
+}
+
+export interface EnginePorts {
+  adapter: CloudAdapter;
+  tickets: TicketSink;
+  audit: AuditSink;
+  blastRadius: BlastRadiusStore;
+  ledger?: EventLedger;
+  clock?: Clock;
+  /** Raised when a guardrail trips (e.g. blast radius); the handler turns it into a metric / alarm. */
+  onAlarm?: (alarm: Alarm) => void;
+}

@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import { errorMessage } from '../errors.js';
+import { checkExemption } from '../guardrails/exemption.js';
+import type { Finding, Outcome, Posture, Report, Step, StepOutcome, Target } from '../model/index.js';
+import { allowListEntry, isOwnIdentity, ruleMode } from '../policy/resolve.js';
+import type { Policy } from '../policy/schema.js';
+import { rulesFor } from '../rules/index.js';
+import type { Rule } from '../rules/types.js';
+import { buildTicket } from '../tickets/ticket.js';
+import { mapLimit } from './concurrency.js';
+import { type EnginePorts, systemClock } from './ports.js';
+import { summarizeFix } from './summary.js';
+
+interface Decided {
+  rule: Rule;
+  finding: Finding;
+  remediationId: string;
+  steps: Step[];
+  notes: string[];
+}
+
+/**
+ * Read → rules → guardrails → plan → enforce (apply, re-read, verify) or dry-run (ticket).
+ * Never throws for a cloud failure: it returns `failed` outcomes, marked `transient` where a retry may help.
+ */
+export async function remediate(target: Target, policy: Policy, ports: EnginePorts): Promise<Outcome[]> {
+  const clock = ports.clock ?? systemClock;
+  const started = performance.now();
+  const { ref, trigger } = target;
+  const base = { resource: ref, trigger };
+  const done = (outcomes: Outcome[]) => {
+    const durationMs = Math.round((performance.now() - started) * 10) / 10;
+    return outcomes.map((o) => ({ ...o, durationMs }));
+  };
+
+  // Loop guard: our own changes raise the same events as anyone's.
+  const actorIds = [...(trigger.actorIds ?? []), ...(trigger.actor ? [trigger.actor] : [])];
+  if (actorIds.length > 0 && isOwnIdentity(policy, actorIds)) {
+    return done([
+      { ...base, status: 'ignored', reason: `change made by Reflex's own identity (${trigger.actor ?? actorIds[0]})` },
+    ]);
+  }
+
+  let posture: Posture | null;
+  try {
+    posture = await ports.adapter.read(ref);
+  } catch (err) {
+    return done([
+      {
+        ...base,
+        status: 'failed',
+        reason: `could not read ${ref.id}: ${errorMessage(err)}`,
+        transient: ports.adapter.isTransient(err),
+      },
+    ]);
+  }
+  if (!posture) return done([{ ...base, status: 'ignored', reason: `${ref.id} does not exist (any more)` }]);
+
+  const now = clock.now();
+  const outcomes: Outcome[] = [];
+  const toTicket: (Decided & { reason: string })[] = [];
+  const toEnforce: Decided[] = [];
+
+  for (const rule of rulesFor(posture)) {
+    if (target.rules && !target.rules.includes(rule.name)) continue;
+    const mode = ruleMode(policy, rule.name);
+    if (mode === 'off') continue;
+    const allowed = allowListEntry(policy, ref, rule.name);
+    if (allowed) {
+      outcomes.push({
+        ...base,
+        rule: rule.name,
+        status: 'exempt',
+        reason: `allow-listed in policy (${allowed.match})${allowed.reason ? `: ${allowed.reason}` : ''}`,
+      });
+      continue;
+    }
+    const finding = rule.evaluate(posture, policy);
+    if (!finding) {
+      outcomes.push({ ...base, rule: rule.name, status: 'compliant', reason: 'no finding' });
+      continue;
+    }
+    const notes: string[] = [];
+    const ex = checkExemption(posture.tags, policy.exemptions.tag, rule.name, now, policy.exemptions.maxDays);
+    if (ex.state === 'active') {
+      outcomes.push({
+        ...base,
+        rule: rule.name,
+        finding,
+        status: 'exempt',
+        reason: `exempted by tag until ${ex.exemption.until.toISOString()}: ${ex.exemption.reason}`,
+      });
+      continue;
+    }
+    if (ex.state === 'expired')
+      notes.push(`exemption expired ${ex.exemption.until.toISOString()} (${ex.exemption.reason}); ignored`);
+    if (ex.state === 'malformed') notes.push(`exemption ignored: ${ex.problem}`);
+
+    const remediationId = `rem-${now.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
+    const steps = finding.fixes.map((fix, i) => ({
+      id: `${remediationId}.${i + 1}`,
+      rule: rule.name,
+      fix,
+      summary: summarizeFix(fix),
+      calls: ports.adapter.describe(fix, posture),
+    }));
+    const decided = { rule, finding, remediationId, steps, notes };
+
+    let why: string | undefined;
+    if (steps.length === 0) why = 'no safe automatic fix: a human must act';
+    else if (trigger.dryRun) why = 'dry-run requested';
+    else if (mode === 'dry-run')
+      why = policy.killSwitch
+        ? 'kill switch is on: every rule runs in dry-run'
+        : `rule ${rule.name} is in dry-run mode`;
+    else {
+      const scope = `${ref.cloud}:${ref.account}`;
+      const windowMs = policy.blastRadius.windowMinutes * 60_000;
+      const gate = await ports.blastRadius.tryAcquire(scope, now, windowMs, policy.blastRadius.limit);
+      if (!gate.allowed) {
+        why = `blast radius: ${policy.blastRadius.limit} enforced fixes in ${policy.blastRadius.windowMinutes} min reached for ${scope}; ticketed instead`;
+        ports.onAlarm?.({
+          kind: 'blast-radius',
+          scope,
+          count: gate.count,
+          limit: policy.blastRadius.limit,
+          message: why,
+        });
+      }
+    }
+    if (why) toTicket.push({ ...decided, reason: why });
+    else toEnforce.push(decided);
+  }
+
+  const [ticketed, enforced] = await Promise.all([
+    Promise.all(toTicket.map((d) => fileTicket(d, target, policy, ports, now))),
+    enforce(toEnforce, posture, target, policy, ports),
+  ]);
+  return done([...outcomes, ...ticketed, ...enforced]);
+}
+
+async function fileTicket(
+  d: Decided & { reason: string },
+  target: Target,
+  policy: Policy,
+  ports: EnginePorts,
+  now: Date,
+): Promise<Outcome> {
+  const ticket = buildTicket({
+    finding: d.finding,
+    steps: d.steps,
+    trigger: target.trigger,
+    reason: d.reason,
+    exemptionTag: policy.exemptions.tag,
+    now,
+  });
+  const base = {
+    resource: target.ref,
+    trigger: target.trigger,
+    rule: d.rule.name,
+    finding: d.finding,
+    remediationId: d.remediationId,
+    steps: d.steps.map((step): StepOutcome => ({ step, status: 'planned' })),
+    ...(d.notes.length ? { notes: d.notes } : {}),
+  };
+  try {
+    const { ref } = await ports.tickets.file(ticket);
+    return {
+      ...base,
+      status: 'ticketed',
+      reason: d.reason,
+      ticket: { dedupeKey: ticket.dedupeKey, ...(ref ? { ref } : {}) },
+    };
+  } catch (err) {
+    return {
+      ...base,
+      status: 'failed',
+      reason: `${d.reason}; filing the ticket failed: ${errorMessage(err)}`,
+      ticket: { dedupeKey: ticket.dedupeKey },
+    };
+  }
+}
+
+/** Applies every enforced step in one batch, then re-reads once and verifies each finding. */
+async function enforce(
+  decided: Decided[],
+  posture: Posture,
+  target: Target,
+  policy: Policy,
+  ports: EnginePorts,
+): Promise<Outcome[]> {
+  if (decided.length === 0) return [];
+  const clock = ports.clock ?? systemClock;
+  const steps = decided.flatMap((d) => d.steps);
+  let settlements: Awaited<ReturnType<typeof ports.adapter.apply>>;
+  try {
+    settlements = await ports.adapter.apply(steps, posture);
+  } catch (err) {
+    settlements = steps.map(() => ({ ok: false as const, error: err }));
+  }
+  const byStep = new Map(
+    steps.map((s, i) => [s.id, settlements[i] ?? { ok: false as const, error: new Error('no result from adapter') }]),
+  );
+
+  await Promise.all(
+    decided.flatMap((d) =>
+      d.steps.map((step) => {
+        const s = byStep.get(step.id)!;
+        return ports.audit.record({
+          remediationId: d.remediationId,
+          stepId: step.id,
+          at: clock.now().toISOString(),
+          resource: target.ref,
+          rule: d.rule.name,
+          fix: step.fix,
+          mode: target.trigger.source === 'manual' ? 'manual' : 'enforce',
+          status: s.ok ? 'applied' : 'failed',
+          before: s.ok ? s.result.before : undefined,
+          after: s.ok ? s.result.after : undefined,
+          ...(s.ok ? {} : { error: errorMessage(s.error) }),
+          correlation: {
+            eventId: target.trigger.eventId,
+            source: target.trigger.source,
+            requestIds: s.ok ? s.result.requestIds : [],
+            ...(target.trigger.actor ? { actor: target.trigger.actor } : {}),
+            ...(target.trigger.reason ? { reason: target.trigger.reason } : {}),
+          },
+        });
+      }),
+    ),
+  );
+
+  // Verify on a fresh read: `fixed` only if the rule no longer fires.
+  let after: Posture | null = null;
+  let verifyError: unknown;
+  if ([...byStep.values()].some((s) => s.ok)) {
+    try {
+      after = await ports.adapter.read(target.ref);
+    } catch (err) {
+      verifyError = err;
+    }
+  }
+
+  return decided.map((d): Outcome => {
+    const stepOutcomes = d.steps.map((step): StepOutcome => {
+      const s = byStep.get(step.id)!;
+      return s.ok
+        ? { step, status: 'applied', result: s.result }
+        : { step, status: 'failed', error: errorMessage(s.error), transient: ports.adapter.isTransient(s.error) };
+    });
+    const base = {
+      resource: target.ref,
+      trigger: target.trigger,
+      rule: d.rule.name,
+      finding: d.finding,
+      remediationId: d.remediationId,
+      steps: stepOutcomes,
+      ...(d.notes.length ? { notes: d.notes } : {}),
+    };
+    const failed = stepOutcomes.filter((s) => s.status === 'failed');
+    if (failed.length > 0) {
+      return {
+        ...base,
+        status: 'failed',
+        reason: failed.map((f) => `${f.step.summary}: ${f.error}`).join('; '),
+        transient: failed.some((f) => f.transient),
+      };
+    }
+    if (!after) {
+      return {
+        ...base,
+        status: 'failed',
+        reason: `applied, but the verifying read failed: ${verifyError ? errorMessage(verifyError) : 'resource gone'}`,
+        transient: verifyError !== undefined && ports.adapter.isTransient(verifyError),
+      };
+    }
+    const still = d.rule.evaluate(after, policy);
+    return still
+      ? {
+          ...base,
+          status: 'failed',
+          reason: `applied, but the verifying read still shows: ${still.evidence.join('; ')}`,
+        }
+      : { ...base, status: 'fixed', reason: `fixed: ${d.steps.map((s) => s.summary).join('; ')}` };
+  });
+}
+
+/**
+ * Handles the targets of one event: skipped entirely when the ledger has seen the event; remembered
+ * only when nothing failed transiently, so a retried delivery gets another chance.
+ */
+export async function handleTargets(
+  eventId: string,
+  targets: Target[],
+  policy: Policy,
+  ports: EnginePorts,
+  concurrency = 8,
+): Promise<Report> {
+  const clock = ports.clock ?? systemClock;
+  if (ports.ledger && (await ports.ledger.has(eventId, clock.now()))) {
+    return {
+      outcomes: targets.map((t) => ({
+        resource: t.ref,
+        trigger: t.trigger,
+        status: 'ignored',
+        reason: `event ${eventId} was already handled`,
+      })),
+    };
+  }
+  const outcomes = (await mapLimit(targets, concurrency, (t) => remediate(t, policy, ports))).flat();
+  if (ports.ledger && !outcomes.some((o) => o.transient)) await ports.ledger.remember(eventId, clock.now());
+  return { outcomes };
+}

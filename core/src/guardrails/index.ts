@@ -1,0 +1,3 @@
+export * from './blastRadius.js';
+export * from './exemption.js';
+export * from './ledger.js';

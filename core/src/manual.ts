@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { EventParseError } from './errors.js';
+import { RULE_NAMES } from './model/index.js';
+
+/** The manual-invocation contract, the same on both clouds (AWS `manual` handler, Azure HTTP function). */
+export const ManualRequestSchema = z
+  .object({
+    action: z.enum(['remediate', 'contain', 'undo', 'sweep']),
+    /** ARN or ARM id; for `undo`, the remediation id may be given instead. */
+    resource: z.string().min(1).optional(),
+    remediationId: z.string().min(1).optional(),
+    rules: z.array(z.enum(RULE_NAMES)).optional(),
+    dryRun: z.boolean().optional(),
+    reason: z.string().trim().min(1).optional(),
+    /** Who asks (the CLI fills it from the caller identity); audited with the reason. */
+    requestedBy: z.string().optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if ((r.action === 'contain' || r.action === 'undo') && !r.reason)
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: `reason is required for ${r.action}` });
+    if (r.action === 'undo' && !r.remediationId)
+      ctx.addIssue({ code: 'custom', path: ['remediationId'], message: 'remediationId is required for undo' });
+    if ((r.action === 'remediate' || r.action === 'contain') && !r.resource)
+      ctx.addIssue({ code: 'custom', path: ['resource'], message: `resource is required for ${r.action}` });
+  });
+export type ManualRequest = z.output<typeof ManualRequestSchema>;
+
+/** Validates a manual request; a bad one is an EventParseError naming every problem. */
+export function parseManualRequest(input: unknown): ManualRequest {
+  const parsed = ManualRequestSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new EventParseError(`invalid manual request: ${problems.join('; ')}`);
+}

@@ -1,0 +1,108 @@
+import type { Finding, Fix, RuleName } from './finding.js';
+import type { ResourceRef } from './refs.js';
+
+export type Mode = 'enforce' | 'dry-run' | 'off';
+
+/** What led Reflex to look at a resource. */
+export interface Trigger {
+  source: 'cloudtrail' | 'config' | 'securityhub' | 'eventgrid' | 'policy' | 'manual' | 'sweep';
+  eventId: string;
+  /** Who made the change: an IAM ARN, or an Azure principal id / app id. */
+  actor?: string;
+  /** Every identity the event names for the actor (ARN, session issuer, Azure oid and appid). */
+  actorIds?: string[];
+  eventName?: string;
+  eventTime?: string;
+  /** Manual invocations: why. */
+  reason?: string;
+  /** Ask for a dry-run regardless of policy (manual `dryRun: true`). */
+  dryRun?: boolean;
+}
+
+/** A resource to look at, and why. */
+export interface Target {
+  ref: ResourceRef;
+  trigger: Trigger;
+  /** Rules the event points at; the engine still evaluates every enabled rule for the resource. */
+  rules?: RuleName[];
+}
+
+/** The exact cloud call a step makes, and the CLI command that does the same, for tickets and audit. */
+export interface CallDescription {
+  api: string;
+  cli: string;
+  /** IAM action or Azure RBAC operation the call needs. */
+  permission: string;
+}
+
+/** One unit of change in a plan: one fix for one finding. */
+export interface Step {
+  id: string;
+  rule: RuleName;
+  fix: Fix;
+  summary: string;
+  calls: CallDescription[];
+}
+
+export interface Plan {
+  resource: ResourceRef;
+  mode: 'enforce' | 'dry-run';
+  steps: Step[];
+}
+
+/** What the adapter returns for an applied step: the state it replaced and the state it wrote. */
+export interface StepResult {
+  before: unknown;
+  after: unknown;
+  requestIds: string[];
+}
+
+export interface AuditRecord {
+  remediationId: string;
+  stepId: string;
+  at: string;
+  resource: ResourceRef;
+  rule: RuleName;
+  fix: Fix;
+  mode: 'enforce' | 'dry-run' | 'manual';
+  status: 'applied' | 'failed' | 'undone';
+  before: unknown;
+  after: unknown;
+  error?: string;
+  correlation: { eventId: string; actor?: string; source: Trigger['source']; requestIds: string[]; reason?: string };
+}
+
+export type OutcomeStatus = 'fixed' | 'ticketed' | 'compliant' | 'exempt' | 'ignored' | 'failed';
+
+export interface StepOutcome {
+  step: Step;
+  status: 'applied' | 'failed' | 'planned';
+  error?: string;
+  /** True when the failure is worth a retry (throttling, 5xx, timeouts). */
+  transient?: boolean;
+  result?: StepResult;
+}
+
+/** The result for one rule on one resource (or for the whole target when nothing was evaluated). */
+export interface Outcome {
+  status: OutcomeStatus;
+  resource: ResourceRef;
+  rule?: RuleName;
+  reason: string;
+  finding?: Finding;
+  remediationId?: string;
+  steps?: StepOutcome[];
+  ticket?: { dedupeKey: string; ref?: string };
+  /** Notes that do not change the status: an expired exemption, a blast-radius trip. */
+  notes?: string[];
+  trigger: Trigger;
+  /** Set when the failure is worth a retry of the whole event (throttling, 5xx, timeouts). */
+  transient?: boolean;
+  durationMs?: number;
+}
+
+export interface Report {
+  outcomes: Outcome[];
+  /** Problems with the input itself (events that could not be parsed), reported without action. */
+  errors?: { code: string; message: string }[];
+}

@@ -1,0 +1,91 @@
+import type { AclGrant, Finding, Fix, StoragePosture } from '../model/index.js';
+import { isPublicStatement } from './bucketPolicy.js';
+import type { Rule } from './types.js';
+
+export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
+export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
+export const BLOCK_ALL = {
+  blockPublicAcls: true,
+  ignorePublicAcls: true,
+  blockPublicPolicy: true,
+  restrictPublicBuckets: true,
+};
+
+export function isPublicGrant(g: AclGrant): boolean {
+  return g.granteeType === 'Group' && (g.grantee === ALL_USERS || g.grantee === AUTHENTICATED_USERS);
+}
+
+/** Storage readable or writable by anyone: public ACL grants, public policy statements, public containers, no block. */
+export const publicStorage: Rule<StoragePosture> = {
+  name: 'publicStorage',
+  appliesTo: 'storage',
+  severity: 'critical',
+  description:
+    'Storage that anyone on the internet can read or write. AWS: turns on all four Block Public Access flags for ' +
+    'the bucket, removes AllUsers/AuthenticatedUsers ACL grants (keeping the owner and every other grant) and ' +
+    'removes only the public bucket-policy statements. Azure: sets allowBlobPublicAccess=false and every public ' +
+    'container to access level None.',
+  evaluate(p) {
+    const fixes: Fix[] = [];
+    const evidence: string[] = [];
+    const pa = p.publicAccess;
+    let exposed = false;
+
+    if (p.ref.cloud === 'aws') {
+      const block = pa.bucketBlock;
+      const off = block
+        ? Object.entries(block)
+            .filter(([, v]) => !v)
+            .map(([k]) => k)
+        : ['all four flags'];
+      if (off.length > 0) {
+        evidence.push(block ? `Block Public Access off: ${off.join(', ')}` : 'no bucket-level Block Public Access');
+        fixes.push({ type: 'block-public-access', block: BLOCK_ALL, scope: 'bucket' });
+      }
+      // With ACLs disabled (BucketOwnerEnforced) grants have no effect and cannot be changed.
+      const grants = pa.objectOwnership === 'BucketOwnerEnforced' ? [] : (pa.acl?.grants.filter(isPublicGrant) ?? []);
+      if (grants.length > 0) {
+        exposed = true;
+        evidence.push(...grants.map((g) => `ACL grants ${g.permission} to ${g.grantee.split('/').pop()}`));
+        fixes.push({ type: 'remove-public-grants', grants });
+      }
+      const statements = pa.policy?.Statement ?? [];
+      const open = statements.filter(isPublicStatement);
+      if (open.length > 0) {
+        exposed = true;
+        evidence.push(
+          ...open.map((s, i) => `policy statement ${s.Sid ?? `#${i}`} allows ${JSON.stringify(s.Action)} to everyone`),
+        );
+        fixes.push({
+          type: 'remove-public-statements',
+          statements: open,
+          remaining: statements.filter((s) => !isPublicStatement(s)),
+        });
+      }
+    } else {
+      if (pa.allowBlobPublicAccess !== false) {
+        evidence.push('allowBlobPublicAccess is not false');
+        fixes.push({ type: 'disallow-public-containers' });
+      }
+      const containers = (pa.containers ?? []).filter((c) => c.publicAccess !== 'None');
+      if (containers.length > 0) {
+        exposed = pa.allowBlobPublicAccess !== false;
+        evidence.push(...containers.map((c) => `container ${c.name} allows anonymous ${c.publicAccess} access`));
+        fixes.push({
+          type: 'set-container-access',
+          containers: containers.map((c) => ({ name: c.name, id: c.id, from: c.publicAccess })),
+        });
+      }
+    }
+    if (fixes.length === 0) return null;
+    const finding: Finding = {
+      rule: 'publicStorage',
+      resource: p.ref,
+      severity: exposed ? 'critical' : 'high',
+      title: exposed ? `${p.ref.name} is publicly accessible` : `${p.ref.name} does not block public access`,
+      evidence,
+      fixes,
+    };
+    return finding;
+  },
+};

@@ -1,0 +1,2 @@
+export * from './sinks.js';
+export * from './ticket.js';
