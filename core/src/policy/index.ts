@@ -2,3 +2,4 @@ export * from './load.js';
 export * from './match.js';
 export * from './resolve.js';
 export * from './schema.js';
+export * from './jsonSchema.js';

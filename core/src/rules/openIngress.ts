@@ -1,7 +1,7 @@
 import type { FirewallPosture, IngressChange, IngressRule, PortRange, Source } from '../model/index.js';
 import { globMatch } from '../policy/match.js';
 import type { Policy } from '../policy/schema.js';
-import { covers, formatRanges, intersect, normalise, parsePortSpec, sameRanges } from './ports.js';
+import { covers, formatRanges, intersect, parsePortSpec, rulePorts, sameRanges } from './ports.js';
 import type { Rule } from './types.js';
 
 const OPEN_NAMES = new Set(['*', 'any', 'internet']);
@@ -51,7 +51,7 @@ export function planIngressChange(
         ? [rule.protocol]
         : [];
   for (const protocol of protocols) {
-    const ports = intersect(rule.ports, allowed[protocol]);
+    const ports = intersect(rulePorts(rule.ports), allowed[protocol]);
     if (ports.length === 0) continue;
     const narrowed: IngressRule = { ...rule, id: after.length === 0 ? rule.id : '', protocol, ports, sources: open };
     // Already exactly what the policy allows: leave the rule alone.
@@ -84,7 +84,7 @@ export const openIngress: Rule<FirewallPosture> = {
       .filter((c): c is IngressChange => c !== null);
     if (changes.length === 0) return null;
     const sensitive = changes.some((c) => {
-      const ports = normalise(c.before.ports);
+      const ports = rulePorts(c.before.ports);
       return c.before.protocol === 'all' || SENSITIVE_PORTS.some((port) => covers(ports, port));
     });
     return {

@@ -2,9 +2,14 @@ import type { PortRange } from '../model/index.js';
 
 export const ALL_PORTS: PortRange = { from: 0, to: 65535 };
 
-/** Sorted, merged ranges; an empty list means "all ports". */
+/** A rule's ports: an empty list on a rule means all ports. */
+export function rulePorts(ranges: readonly PortRange[]): PortRange[] {
+  return ranges.length === 0 ? [ALL_PORTS] : [...ranges];
+}
+
+/** Sorted, merged ranges. */
 export function normalise(ranges: readonly PortRange[]): PortRange[] {
-  const list = (ranges.length === 0 ? [ALL_PORTS] : [...ranges]).sort((a, b) => a.from - b.from);
+  const list = [...ranges].sort((a, b) => a.from - b.from);
   const out: PortRange[] = [];
   for (const r of list) {
     const last = out[out.length - 1];
@@ -30,8 +35,9 @@ export function covers(ranges: readonly PortRange[], port: number): boolean {
   return normalise(ranges).some((r) => r.from <= port && port <= r.to);
 }
 
+/** Compares two rules' ports (empty = all). */
 export function sameRanges(a: readonly PortRange[], b: readonly PortRange[]): boolean {
-  return JSON.stringify(normalise(a)) === JSON.stringify(normalise(b));
+  return JSON.stringify(normalise(rulePorts(a))) === JSON.stringify(normalise(rulePorts(b)));
 }
 
 /** `443` or `"8000-8080"` → a range. */
