@@ -1,20 +1,22 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type Alarm,
+  awsRefs,
   type EnginePorts,
+  handleTargets,
   InMemoryBlastRadiusStore,
   InMemoryEventLedger,
   MemoryAuditStore,
   MemoryTicketSink,
-  type Target,
-  awsRefs,
-  handleTargets,
   parsePolicy,
   remediate,
+  type Target,
 } from '../src/index.js';
 import { ACCOUNT, FakeCloud, privateBucket, publicBucket } from './fakeCloud.js';
 
-const enforce = parsePolicy('version: 1\nmode: enforce\nidentities: { aws: ["arn:aws:iam::123456789012:role/reflex-remediator"] }');
+const enforce = parsePolicy(
+  'version: 1\nmode: enforce\nidentities: { aws: ["arn:aws:iam::123456789012:role/reflex-remediator"] }',
+);
 const dryRun = parsePolicy('version: 1');
 const now = new Date('2026-11-24T12:00:00Z');
 
@@ -25,7 +27,13 @@ let alarms: Alarm[];
 let ports: EnginePorts;
 const target = (name = 'public-bucket', trigger: Partial<Target['trigger']> = {}): Target => ({
   ref: awsRefs.bucket(name, ACCOUNT, 'us-east-1'),
-  trigger: { source: 'cloudtrail', eventId: 'evt-1', actor: 'arn:aws:iam::123456789012:user/alice', eventName: 'PutBucketAcl', ...trigger },
+  trigger: {
+    source: 'cloudtrail',
+    eventId: 'evt-1',
+    actor: 'arn:aws:iam::123456789012:user/alice',
+    eventName: 'PutBucketAcl',
+    ...trigger,
+  },
 });
 
 beforeEach(() => {
@@ -61,7 +69,9 @@ describe('engine', () => {
       rule: 'publicStorage',
       correlation: { eventId: 'evt-1', actor: 'arn:aws:iam::123456789012:user/alice', requestIds: ['req-2'] },
     });
-    expect((audit.records[1]!.before as { publicAccess: { acl: { grants: unknown[] } } }).publicAccess.acl.grants).toHaveLength(2);
+    expect(
+      (audit.records[1]!.before as { publicAccess: { acl: { grants: unknown[] } } }).publicAccess.acl.grants,
+    ).toHaveLength(2);
     // The other rules on the bucket were evaluated and found compliant.
     expect(outcomes.filter((o) => o.status === 'compliant').map((o) => o.rule)).toEqual([
       'unencryptedStorage',
@@ -74,13 +84,21 @@ describe('engine', () => {
   it('dry-run: no write at all, one ticket with the exact steps and how to apply and exempt', async () => {
     const outcomes = await remediate(target(), dryRun, ports);
     expect(cloud.writes).toEqual([]);
-    expect(outcomes.find((o) => o.rule === 'publicStorage')).toMatchObject({ status: 'ticketed', reason: 'rule publicStorage is in dry-run mode' });
+    expect(outcomes.find((o) => o.rule === 'publicStorage')).toMatchObject({
+      status: 'ticketed',
+      reason: 'rule publicStorage is in dry-run mode',
+    });
     expect(tickets.tickets).toHaveLength(1);
     const t = tickets.tickets[0]!;
     expect(t).toMatchObject({
       rule: 'publicStorage',
       severity: 'critical',
-      trigger: { source: 'cloudtrail', eventId: 'evt-1', actor: 'arn:aws:iam::123456789012:user/alice', eventName: 'PutBucketAcl' },
+      trigger: {
+        source: 'cloudtrail',
+        eventId: 'evt-1',
+        actor: 'arn:aws:iam::123456789012:user/alice',
+        eventName: 'PutBucketAcl',
+      },
       howToApply: "reflex remediate 'arn:aws:s3:::public-bucket' --rule publicStorage",
     });
     expect(t.steps.map((s) => s.api)).toEqual(['Fake:block-public-access', 'Fake:remove-public-grants']);
@@ -91,7 +109,9 @@ describe('engine', () => {
   });
 
   it('a manual dryRun overrides an enforcing policy', async () => {
-    const [o] = (await remediate(target('public-bucket', { source: 'manual', dryRun: true }), enforce, ports)).filter((x) => x.rule === 'publicStorage');
+    const [o] = (await remediate(target('public-bucket', { source: 'manual', dryRun: true }), enforce, ports)).filter(
+      (x) => x.rule === 'publicStorage',
+    );
     expect(o).toMatchObject({ status: 'ticketed', reason: 'dry-run requested' });
     expect(cloud.writes).toEqual([]);
   });
@@ -111,9 +131,14 @@ describe('engine', () => {
   });
 
   it('exemption tag: honoured while valid, ignored and reported once expired or malformed', async () => {
-    cloud.put(publicBucket('public-bucket', { 'reflex:exempt': 'publicStorage; reason=INC-123 website; until=2026-12-31' }));
+    cloud.put(
+      publicBucket('public-bucket', { 'reflex:exempt': 'publicStorage; reason=INC-123 website; until=2026-12-31' }),
+    );
     const exempt = await remediate(target(), enforce, ports);
-    expect(exempt.find((o) => o.rule === 'publicStorage')).toMatchObject({ status: 'exempt', reason: expect.stringMatching(/INC-123 website/) });
+    expect(exempt.find((o) => o.rule === 'publicStorage')).toMatchObject({
+      status: 'exempt',
+      reason: expect.stringMatching(/INC-123 website/),
+    });
     expect(cloud.writes).toEqual([]);
 
     cloud.put(publicBucket('public-bucket', { 'reflex:exempt': 'publicStorage; reason=INC-99; until=2026-11-01' }));
@@ -124,16 +149,22 @@ describe('engine', () => {
   });
 
   it('allow-list in policy: exempt without a read-modify-write', async () => {
-    const allow = parsePolicy('version: 1\nmode: enforce\nallow: { resources: [{ match: "arn:aws:s3:::public-*", rules: [publicStorage], reason: website }] }');
+    const allow = parsePolicy(
+      'version: 1\nmode: enforce\nallow: { resources: [{ match: "arn:aws:s3:::public-*", rules: [publicStorage], reason: website }] }',
+    );
     const o = (await remediate(target(), allow, ports)).find((x) => x.rule === 'publicStorage');
     expect(o).toMatchObject({ status: 'exempt', reason: 'allow-listed in policy (arn:aws:s3:::public-*): website' });
     expect(cloud.writes).toEqual([]);
   });
 
   it("loop guard: the bot's own change does nothing, not even a read", async () => {
-    const own = target('public-bucket', { actor: 'arn:aws:sts::123456789012:assumed-role/reflex-remediator/session-1' });
+    const own = target('public-bucket', {
+      actor: 'arn:aws:sts::123456789012:assumed-role/reflex-remediator/session-1',
+    });
     const outcomes = await remediate(own, enforce, ports);
-    expect(outcomes).toEqual([expect.objectContaining({ status: 'ignored', reason: expect.stringMatching(/own identity/) })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ status: 'ignored', reason: expect.stringMatching(/own identity/) }),
+    ]);
     expect(cloud.reads).toBe(0);
     expect(cloud.writes).toEqual([]);
   });
@@ -173,20 +204,27 @@ describe('engine', () => {
     cloud.read = async () => {
       throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' });
     };
-    expect(await remediate(target(), enforce, ports)).toEqual([expect.objectContaining({ status: 'failed', transient: true })]);
+    expect(await remediate(target(), enforce, ports)).toEqual([
+      expect.objectContaining({ status: 'failed', transient: true }),
+    ]);
   });
 
   it('a ticket system that is down fails the outcome but never throws', async () => {
     ports.tickets = { file: async () => Promise.reject(new Error('503 from Jira')) };
     const o = (await remediate(target(), dryRun, ports)).find((x) => x.rule === 'publicStorage')!;
-    expect(o).toMatchObject({ status: 'failed', reason: expect.stringMatching(/filing the ticket failed: 503 from Jira/) });
+    expect(o).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/filing the ticket failed: 503 from Jira/),
+    });
   });
 
   it('the same event twice: one fix, the second delivery does nothing', async () => {
     const first = await handleTargets('evt-1', [target()], enforce, ports);
     expect(first.outcomes.find((o) => o.rule === 'publicStorage')?.status).toBe('fixed');
     const second = await handleTargets('evt-1', [target()], enforce, ports);
-    expect(second.outcomes).toEqual([expect.objectContaining({ status: 'ignored', reason: 'event evt-1 was already handled' })]);
+    expect(second.outcomes).toEqual([
+      expect.objectContaining({ status: 'ignored', reason: 'event evt-1 was already handled' }),
+    ]);
     // A new event about the same resource re-reads, and finds it compliant.
     const third = await handleTargets('evt-2', [target()], enforce, ports);
     expect(third.outcomes.find((o) => o.rule === 'publicStorage')?.status).toBe('compliant');
@@ -200,6 +238,24 @@ describe('engine', () => {
     cloud.failures.clear();
     const retry = await handleTargets('evt-9', [target()], enforce, ports);
     expect(retry.outcomes.find((o) => o.rule === 'publicStorage')?.status).toBe('fixed');
+  });
+
+  it('a recurrence updates the same ticket key; a later fix resolves it', async () => {
+    await remediate(target(), dryRun, ports);
+    await remediate(target(), enforce, ports);
+    expect(tickets.resolved).toEqual([
+      { dedupeKey: tickets.tickets[0]!.dedupeKey, note: expect.stringMatching(/^Fixed by Reflex: turn on all four/) },
+    ]);
+    // Someone else fixes the next one: seen as compliant on the next look, the ticket closes too.
+    cloud.put(publicBucket('b-2'));
+    await remediate(target('b-2'), dryRun, ports);
+    cloud.put(privateBucket('b-2'));
+    const outcomes = await remediate(target('b-2'), dryRun, ports);
+    expect(tickets.resolved[1]).toEqual({
+      dedupeKey: tickets.tickets[1]!.dedupeKey,
+      note: 'No longer found: fixed outside Reflex.',
+    });
+    expect(outcomes.find((o) => o.rule === 'publicStorage')?.notes?.[0]).toMatch(/^ticket reflex-\w+ resolved$/);
   });
 
   it('a compliant bucket: every rule compliant, nothing written, nothing filed', async () => {

@@ -22,15 +22,30 @@ describe('exemption tags', () => {
   });
 
   it('reports malformed tags instead of honouring them', () => {
-    expect(check('openIngress; until=2026-12-31')).toEqual({ state: 'malformed', problem: 'tag reflex:exempt has no reason=' });
-    expect(check('openIngress; reason=x')).toMatchObject({ state: 'malformed', problem: expect.stringMatching(/no until/) });
-    expect(check('openIngres; reason=x; until=2026-12-31')).toMatchObject({ problem: expect.stringMatching(/unknown rule openIngres/) });
-    expect(check('openIngress; reason=x; until=someday')).toMatchObject({ problem: expect.stringMatching(/not a date/) });
-    expect(check('openIngress; reason=x; until=2030-01-01')).toMatchObject({ problem: expect.stringMatching(/more than 90 days/) });
+    expect(check('openIngress; until=2026-12-31')).toEqual({
+      state: 'malformed',
+      problem: 'tag reflex:exempt has no reason=',
+    });
+    expect(check('openIngress; reason=x')).toMatchObject({
+      state: 'malformed',
+      problem: expect.stringMatching(/no until/),
+    });
+    expect(check('openIngres; reason=x; until=2026-12-31')).toMatchObject({
+      problem: expect.stringMatching(/unknown rule openIngres/),
+    });
+    expect(check('openIngress; reason=x; until=someday')).toMatchObject({
+      problem: expect.stringMatching(/not a date/),
+    });
+    expect(check('openIngress; reason=x; until=2030-01-01')).toMatchObject({
+      problem: expect.stringMatching(/more than 90 days/),
+    });
   });
 
   it('finds the tag whatever its key casing and ignores other tags', () => {
-    expect(checkExemption({ 'Reflex:Exempt': 'all; reason=x; until=2026-12-01' }, 'reflex:exempt', 'openIngress', now, 90).state).toBe('active');
+    expect(
+      checkExemption({ 'Reflex:Exempt': 'all; reason=x; until=2026-12-01' }, 'reflex:exempt', 'openIngress', now, 90)
+        .state,
+    ).toBe('active');
     expect(checkExemption({ team: 'x' }, 'reflex:exempt', 'openIngress', now, 90).state).toBe('none');
   });
 });

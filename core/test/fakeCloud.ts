@@ -1,5 +1,5 @@
 import type { CloudAdapter, Fix, Posture, ResourceRef, Step, StepSettlement, StoragePosture } from '../src/index.js';
-import { BLOCK_ALL, awsRefs, isPublicGrant, refKey } from '../src/index.js';
+import { awsRefs, BLOCK_ALL, isPublicGrant, refKey } from '../src/index.js';
 
 /** An in-memory cloud for engine tests: holds postures and applies fixes to them. */
 export class FakeCloud implements CloudAdapter {

@@ -1,14 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  awsRefs,
   type FirewallPosture,
   type IngressChange,
   type IngressRule,
-  type Source,
-  awsRefs,
   isOpenSource,
   openIngress,
+  type PortRange,
   parsePolicy,
+  type Source,
 } from '../src/index.js';
 
 const ref = awsRefs.securityGroup('sg-0123456789abcdef0', '123456789012', 'us-east-1');
@@ -27,7 +28,12 @@ const rule = (id: string, extra: Partial<IngressRule>): IngressRule => ({
   sources: [{ kind: 'cidr', value: '0.0.0.0/0' }],
   ...extra,
 });
-const posture = (rules: IngressRule[], name = ref): FirewallPosture => ({ kind: 'firewall', ref: name, rules, tags: {} });
+const posture = (rules: IngressRule[], name = ref): FirewallPosture => ({
+  kind: 'firewall',
+  ref: name,
+  rules,
+  tags: {},
+});
 const changesOf = (p: FirewallPosture): IngressChange[] => {
   const f = openIngress.evaluate(p, policy);
   const fix = f?.fixes[0];
@@ -40,11 +46,18 @@ describe('openIngress', () => {
       rule('sgr-ssh', {}),
       rule('sgr-rdp', { ports: [{ from: 3389, to: 3389 }], sources: [{ kind: 'cidr', value: '::/0' }] }),
       rule('sgr-pg', { ports: [{ from: 5432, to: 5432 }], sources: [{ kind: 'cidr', value: '10.0.0.0/8' }] }),
-      rule('sgr-ref', { ports: [], protocol: 'all', sources: [{ kind: 'security-group', value: 'sg-0aaaaaaaaaaaaaaaa' }] }),
+      rule('sgr-ref', {
+        ports: [],
+        protocol: 'all',
+        sources: [{ kind: 'security-group', value: 'sg-0aaaaaaaaaaaaaaaa' }],
+      }),
       rule('sgr-pl', { sources: [{ kind: 'prefix-list', value: 'pl-12345678' }] }),
       rule('sgr-out', { direction: 'outbound', protocol: 'all', ports: [] }),
     ];
-    const f = openIngress.evaluate(posture(rules, awsRefs.securityGroup('sg-0bbbbbbbbbbbbbbbb', '123456789012', 'us-east-1')), policy);
+    const f = openIngress.evaluate(
+      posture(rules, awsRefs.securityGroup('sg-0bbbbbbbbbbbbbbbb', '123456789012', 'us-east-1')),
+      policy,
+    );
     expect(f?.severity).toBe('critical');
     const fix = f?.fixes[0];
     expect(fix?.type).toBe('revoke-ingress');
@@ -68,9 +81,19 @@ describe('openIngress', () => {
 
   it('on NSGs: Internet, *, Any are open; Deny rules and other service tags are never touched', () => {
     const nsg = posture([
-      rule('rdp', { ports: [{ from: 3389, to: 3389 }], sources: [{ kind: 'service-tag', value: 'Internet' }], priority: 100 }),
+      rule('rdp', {
+        ports: [{ from: 3389, to: 3389 }],
+        sources: [{ kind: 'service-tag', value: 'Internet' }],
+        priority: 100,
+      }),
       rule('ssh', { sources: [{ kind: 'any', value: '*' }], priority: 110 }),
-      rule('deny-all', { access: 'deny', protocol: 'all', ports: [], sources: [{ kind: 'any', value: '*' }], priority: 4000 }),
+      rule('deny-all', {
+        access: 'deny',
+        protocol: 'all',
+        ports: [],
+        sources: [{ kind: 'any', value: '*' }],
+        priority: 4000,
+      }),
       rule('lb', { sources: [{ kind: 'service-tag', value: 'AzureLoadBalancer' }], priority: 120 }),
     ]);
     expect(changesOf(nsg).map((c) => c.before.id)).toEqual(['rdp', 'ssh']);
@@ -91,7 +114,9 @@ describe('openIngress', () => {
   it('treats scrubbed x.x.x.x/0 as the world and honours the CIDR allow-list and openPrefixAtMost', () => {
     expect(isOpenSource({ kind: 'cidr', value: 'x.x.x.x/0' }, policy)).toBe(true);
     expect(isOpenSource({ kind: 'cidr', value: '0.0.0.0/1' }, policy)).toBe(false);
-    const strict = parsePolicy('version: 1\nrules: { openIngress: { openPrefixAtMost: 4 } }\nallow: { cidrs: ["8.0.0.0/4"] }');
+    const strict = parsePolicy(
+      'version: 1\nrules: { openIngress: { openPrefixAtMost: 4 } }\nallow: { cidrs: ["8.0.0.0/4"] }',
+    );
     expect(isOpenSource({ kind: 'cidr', value: '0.0.0.0/1' }, strict)).toBe(true);
     expect(isOpenSource({ kind: 'cidr', value: '8.0.0.0/4' }, strict)).toBe(false);
   });
@@ -108,11 +133,15 @@ describe('openIngress', () => {
       { kind: 'prefix-list', value: 'pl-1234' },
       { kind: 'security-group', value: 'sg-0aaaaaaaaaaaaaaaa' },
     ),
-    fc.tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 1, max: 32 })).map(([a, n]): Source => ({ kind: 'cidr', value: `${a}.0.0.0/${n}` })),
+    fc
+      .tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 1, max: 32 }))
+      .map(([a, n]): Source => ({ kind: 'cidr', value: `${a}.0.0.0/${n}` })),
   );
-  const portsArb = fc.oneof(
-    fc.constant([]),
-    fc.tuple(fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 0, max: 2000 })).map(([from, len]) => [{ from, to: Math.min(65535, from + len) }]),
+  const portsArb: fc.Arbitrary<PortRange[]> = fc.oneof(
+    fc.constant<PortRange[]>([]),
+    fc
+      .tuple(fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 0, max: 2000 }))
+      .map(([from, len]) => [{ from, to: Math.min(65535, from + len) }]),
   );
   const ruleArb = fc.record({
     id: fc.uuid(),

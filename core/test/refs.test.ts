@@ -1,15 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedResourceIdError, formatArmId, parseArmId, parseResourceId, refFromArn, refFromArmId } from '../src/index.js';
+import {
+  formatArmId,
+  MalformedResourceIdError,
+  parseArmId,
+  parseResourceId,
+  refFromArmId,
+  refFromArn,
+} from '../src/index.js';
 
 describe('ARNs', () => {
   it('parses a bucket ARN, taking account and region from context', () => {
     const ref = refFromArn('arn:aws:s3:::my-bucket', { account: '123456789012', region: 'eu-west-1' });
-    expect(ref).toMatchObject({ cloud: 'aws', partition: 'aws', account: '123456789012', region: 'eu-west-1', type: 'AWS::S3::Bucket', name: 'my-bucket' });
+    expect(ref).toMatchObject({
+      cloud: 'aws',
+      partition: 'aws',
+      account: '123456789012',
+      region: 'eu-west-1',
+      type: 'AWS::S3::Bucket',
+      name: 'my-bucket',
+    });
   });
 
   it('parses a security group ARN in another partition', () => {
     const ref = refFromArn('arn:aws-us-gov:ec2:us-gov-west-1:123456789012:security-group/sg-0123456789abcdef0');
-    expect(ref).toMatchObject({ partition: 'aws-us-gov', region: 'us-gov-west-1', type: 'AWS::EC2::SecurityGroup', name: 'sg-0123456789abcdef0' });
+    expect(ref).toMatchObject({
+      partition: 'aws-us-gov',
+      region: 'us-gov-west-1',
+      type: 'AWS::EC2::SecurityGroup',
+      name: 'sg-0123456789abcdef0',
+    });
   });
 
   it.each([
@@ -41,20 +60,31 @@ describe('ARM ids', () => {
   });
 
   it('parses an extension resource, keeping the resource it extends', () => {
-    const parent = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1/providers/Microsoft.Storage/storageAccounts/sa1';
+    const parent =
+      '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1/providers/Microsoft.Storage/storageAccounts/sa1';
     const id = parseArmId(`${parent}/providers/Microsoft.Insights/diagnosticSettings/reflex`);
     expect(id).toMatchObject({ type: 'Microsoft.Insights/diagnosticSettings', names: ['reflex'], parent });
   });
 
   it('canonicalises known types whatever the casing of the event', () => {
-    const ref = refFromArmId('/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/resourcegroups/RG1/providers/microsoft.storage/storageaccounts/sa1');
-    expect(ref).toMatchObject({ cloud: 'azure', type: 'Microsoft.Storage/storageAccounts', name: 'sa1', resourceGroup: 'RG1' });
+    const ref = refFromArmId(
+      '/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/resourcegroups/RG1/providers/microsoft.storage/storageaccounts/sa1',
+    );
+    expect(ref).toMatchObject({
+      cloud: 'azure',
+      type: 'Microsoft.Storage/storageAccounts',
+      name: 'sa1',
+      resourceGroup: 'RG1',
+    });
   });
 
   it.each([
     ['/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa', /GUID/],
     ['/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg', /providers/],
-    ['/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts', /pairs/],
+    [
+      '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts',
+      /pairs/,
+    ],
     ['subscriptions/x', /subscriptions/],
   ])('rejects %s', (input, message) => {
     expect(() => parseArmId(input)).toThrow(message);

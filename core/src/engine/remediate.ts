@@ -6,7 +6,7 @@ import { allowListEntry, isOwnIdentity, ruleMode } from '../policy/resolve.js';
 import type { Policy } from '../policy/schema.js';
 import { rulesFor } from '../rules/index.js';
 import type { Rule } from '../rules/types.js';
-import { buildTicket } from '../tickets/ticket.js';
+import { buildTicket, dedupeKey } from '../tickets/ticket.js';
 import { mapLimit } from './concurrency.js';
 import { type EnginePorts, systemClock } from './ports.js';
 import { summarizeFix } from './summary.js';
@@ -136,7 +136,33 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
     Promise.all(toTicket.map((d) => fileTicket(d, target, policy, ports, now))),
     enforce(toEnforce, posture, target, policy, ports),
   ]);
-  return done([...outcomes, ...ticketed, ...enforced]);
+  const all = [...outcomes, ...ticketed, ...enforced];
+  await resolveTickets(all, ports);
+  return done(all);
+}
+
+/**
+ * A finding that is gone (fixed by Reflex, or compliant because someone else fixed it) closes its open
+ * ticket. A ticket system that fails here only adds a note: it never changes what was done.
+ */
+async function resolveTickets(outcomes: Outcome[], ports: EnginePorts): Promise<void> {
+  const sink = ports.tickets;
+  if (!sink.resolve) return;
+  await Promise.all(
+    outcomes.map(async (o) => {
+      if (!o.rule || (o.status !== 'fixed' && o.status !== 'compliant')) return;
+      const note =
+        o.status === 'fixed'
+          ? `Fixed by Reflex: ${o.reason.replace(/^fixed: /, '')}`
+          : 'No longer found: fixed outside Reflex.';
+      try {
+        const closed = await sink.resolve!(dedupeKey(o.resource, o.rule), note);
+        if (closed) o.notes = [...(o.notes ?? []), closed.ref ? `ticket ${closed.ref} resolved` : 'ticket resolved'];
+      } catch (err) {
+        o.notes = [...(o.notes ?? []), `could not resolve the ticket: ${errorMessage(err)}`];
+      }
+    }),
+  );
 }
 
 async function fileTicket(

@@ -1,5 +1,5 @@
+export * from './jsonSchema.js';
 export * from './load.js';
 export * from './match.js';
 export * from './resolve.js';
 export * from './schema.js';
-export * from './jsonSchema.js';
