@@ -1,0 +1,39 @@
+import { formatArmId, parseArmId, type ResourceRef, ResourceTypes, refFromArmId } from '@reflex/core';
+
+export type Governed = { ok: true; ref: ResourceRef } | { ok: false; reason: string };
+
+const STORAGE_ACCOUNT = ResourceTypes.storageAccount.toLowerCase();
+const NSG = ResourceTypes.nsg.toLowerCase();
+
+/**
+ * The resource Reflex reads for a change to `id`: a storage account for the account, its blob service and its
+ * containers; an NSG for the NSG and its rules; the resource a diagnostic setting extends. Anything else is
+ * not governed, with the reason.
+ */
+export function governedResource(id: string): Governed {
+  let arm: ReturnType<typeof parseArmId>;
+  try {
+    arm = parseArmId(id);
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+  // An extension resource (a diagnostic setting) stands for the resource it extends.
+  if (arm.parent) return governedResource(arm.parent);
+  const type = arm.type.toLowerCase();
+  const top = (names: number, t: string) =>
+    refFromArmId(formatArmId({ ...arm, type: t, names: arm.names.slice(0, names) }));
+  if (type === STORAGE_ACCOUNT || type.startsWith(`${STORAGE_ACCOUNT}/blobservices`)) {
+    return { ok: true, ref: top(1, ResourceTypes.storageAccount) };
+  }
+  if (type.startsWith(`${STORAGE_ACCOUNT}/`)) {
+    return { ok: false, reason: `${arm.type} (file, queue and table services) is not governed by Reflex` };
+  }
+  if (type === NSG || type === `${NSG}/securityrules`) return { ok: true, ref: top(1, ResourceTypes.nsg) };
+  if (type === 'microsoft.network/virtualnetworks' || type === 'microsoft.network/networkwatchers/flowlogs') {
+    return {
+      ok: false,
+      reason: `${arm.type}: flow-log remediation (networkWithoutFlowLogs) is not implemented on Azure yet`,
+    };
+  }
+  return { ok: false, reason: `${arm.type} is not a resource type Reflex governs` };
+}

@@ -1,0 +1,20 @@
+/** @reflex/azure: Event Grid parsers, ARM readers and fixers, and the Functions v4 handlers. */
+export { AzureAdapter } from './adapter.js';
+export {
+  ArmClientCache,
+  type ArmClients,
+  type ArmConnection,
+  armConnectionFromEnv,
+  PUBLIC_CLOUD_ARM,
+} from './arm/clients.js';
+export { isTransientArmError } from './arm/errors.js';
+export { Bot, type BotOptions, bot, configureBot } from './bot.js';
+export * from './events/index.js';
+export { handleDelivery, reflexEvents, reflexEventsWebhook, TransientFailure } from './functions/events.js';
+export { reflexManual } from './functions/manual.js';
+export { reflexSweep, SWEEP_CONCURRENCY, sweep, sweepTargets } from './functions/sweep.js';
+export { applyNsgSteps, describeNsgFix, planRuleWrites, type RuleWrite } from './network/fixNsg.js';
+export { ingressRuleOf, readNsg, sourceOf } from './network/readNsg.js';
+export type { AzureReport } from './report.js';
+export { applyStorageSteps, describeStorageFix, LOG_SETTING_NAME } from './storage/fixStorage.js';
+export { logsBlobAccess, readStorageAccount } from './storage/readStorage.js';

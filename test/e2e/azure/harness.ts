@@ -1,0 +1,78 @@
+import { MonitorClient } from '@azure/arm-monitor';
+import { NetworkManagementClient } from '@azure/arm-network';
+import { StorageManagementClient } from '@azure/arm-storage';
+import { InvocationContext } from '@azure/functions';
+import { configureBot } from '@reflex/azure';
+import { MemoryAuditStore, MemoryTicketSink } from '@reflex/core';
+import { type ArmEmulator, armClientOptions, startArmEmulator } from '@reflex/sim';
+
+export const SUB = '11111111-2222-3333-4444-555555555555';
+export const RG = 'rg-reflex';
+export const WORKSPACE = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.OperationalInsights/workspaces/logs`;
+/** The bot's managed identity, as the emulator sees it in the bearer token. */
+export const BOT = { oid: '0b0b0b0b-0000-4000-8000-00000000b07b', appid: '0b0b0b0b-0000-4000-8000-0000000a9919' };
+/** A human making the misconfigurations. */
+export const ALICE = { oid: 'a11ce000-0000-4000-8000-0000000a11ce', appid: '04b07795-8ddb-461a-bbee-02f9e1bf7b46' };
+
+export function policyYaml(extra = ''): string {
+  return `version: 1
+mode: enforce
+identities:
+  azure: ['${BOT.oid}']
+rules:
+  storageWithoutLogging:
+    azure:
+      workspaceId: ${WORKSPACE}
+allow:
+  publicIngress:
+    - match: '*public-web*'
+      ports: [443]
+${extra}`;
+}
+
+export async function startEmulator(): Promise<ArmEmulator> {
+  return startArmEmulator({ subscriptionId: SUB, lroPolls: 1 });
+}
+
+/** Clients acting as a person, for arranging the misconfigured estate through the real SDK. */
+export function humanClients(emulator: ArmEmulator) {
+  const o = armClientOptions(emulator, ALICE);
+  const opts = { endpoint: o.endpoint, additionalPolicies: o.additionalPolicies };
+  return {
+    storage: new StorageManagementClient(o.credential, SUB, opts),
+    network: new NetworkManagementClient(o.credential, SUB, opts),
+    monitor: new MonitorClient(o.credential, SUB, opts),
+  };
+}
+
+/** Points the exported handlers at the emulator, as the bot's identity, with in-memory tickets and audit. */
+export function botOnEmulator(emulator: ArmEmulator, policy = policyYaml()) {
+  const tickets = new MemoryTicketSink();
+  const audit = new MemoryAuditStore();
+  const bot = configureBot({
+    env: { REFLEX_POLICY: policy, REFLEX_SUBSCRIPTION_IDS: SUB },
+    // Emulator LROs finish on the first poll: no need to wait the SDK's default 2 s between polls.
+    connection: { ...armClientOptions(emulator, BOT), pollIntervalMs: 10 },
+    tickets,
+    audit,
+  });
+  return { bot, tickets, audit };
+}
+
+export function context(name = 'reflexEvents'): InvocationContext {
+  return new InvocationContext({
+    invocationId: `inv-${Math.random().toString(36).slice(2)}`,
+    functionName: name,
+    logHandler: () => {},
+  });
+}
+
+/** Poll quickly when arranging resources through long-running operations. */
+export const FAST_LRO = { updateIntervalInMs: 10 };
+
+export const WRITES = new Set(['PUT', 'PATCH', 'DELETE', 'POST']);
+
+/** Writes the bot made (requests after `from` in the call log, by the bot's principal). */
+export function botWrites(emulator: ArmEmulator) {
+  return emulator.calls().filter((c) => WRITES.has(c.method) && c.principal.oid === BOT.oid && !c.fault);
+}
