@@ -69,9 +69,7 @@ describe('engine', () => {
       rule: 'publicStorage',
       correlation: { eventId: 'evt-1', actor: 'arn:aws:iam::123456789012:user/alice', requestIds: ['req-2'] },
     });
-    expect(
-      (audit.records[1]!.before as { publicAccess: { acl: { grants: unknown[] } } }).publicAccess.acl.grants,
-    ).toHaveLength(2);
+    expect((audit.records[1]!.before as { grants: unknown[] }).grants).toHaveLength(2);
     // The other rules on the bucket were evaluated and found compliant.
     expect(outcomes.filter((o) => o.status === 'compliant').map((o) => o.rule)).toEqual([
       'unencryptedStorage',

@@ -1,4 +1,14 @@
-import type { CloudAdapter, Fix, Posture, ResourceRef, Step, StepSettlement, StoragePosture } from '../src/index.js';
+import type {
+  AuditRecord,
+  CloudAdapter,
+  Fix,
+  Posture,
+  ResourceRef,
+  RestoreResult,
+  Step,
+  StepSettlement,
+  StoragePosture,
+} from '../src/index.js';
 import { awsRefs, BLOCK_ALL, isPublicGrant, refKey } from '../src/index.js';
 
 /** An in-memory cloud for engine tests: holds postures and applies fixes to them. */
@@ -34,16 +44,51 @@ export class FakeCloud implements CloudAdapter {
       const failure = this.failures.get(step.fix.type);
       if (failure) return { ok: false, error: failure };
       const p = this.get(posture.ref)!;
-      const before = structuredClone(p);
+      const before = facet(p, step.fix);
       this.writes.push({ ref: posture.ref.id, fix: step.fix.type });
       if (this.noOp !== step.fix.type) mutate(p, step.fix);
-      return { ok: true, result: { before, after: structuredClone(p), requestIds: [`req-${this.writes.length}`] } };
+      return { ok: true, result: { before, after: facet(p, step.fix), requestIds: [`req-${this.writes.length}`] } };
     });
+  }
+
+  async restore(record: AuditRecord, opts: { check: boolean }): Promise<RestoreResult> {
+    const current = this.get(record.resource)!;
+    if (JSON.stringify(facet(current, record.fix)) !== JSON.stringify(record.after))
+      return { status: 'refused', differences: [`${record.resource.id} changed since ${record.stepId}`] };
+    if (opts.check) return { status: 'restorable', requestIds: [] };
+    setFacet(current, record.fix, record.before);
+    return { status: 'restored', requestIds: ['req-undo'] };
   }
 
   isTransient(err: unknown) {
     return (err as { name?: string }).name === 'SlowDown';
   }
+}
+
+/** Where in a posture a fix writes: the audit records that slice as before and after. */
+function slicePath(fix: Fix): string[] {
+  const paths: Partial<Record<Fix['type'], string[]>> = {
+    'block-public-access': ['publicAccess', 'bucketBlock'],
+    'remove-public-grants': ['publicAccess', 'acl'],
+    'remove-public-statements': ['publicAccess', 'policy'],
+    'enable-encryption': ['encryption'],
+    'enable-logging': ['logging'],
+    'revoke-ingress': ['rules'],
+  };
+  return paths[fix.type] ?? ['tags'];
+}
+
+function facet(p: Posture, fix: Fix): unknown {
+  return structuredClone(slicePath(fix).reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], p));
+}
+
+function setFacet(p: Posture, fix: Fix, value: unknown) {
+  const path = slicePath(fix);
+  const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], p) as Record<
+    string,
+    unknown
+  >;
+  parent[path[path.length - 1]!] = structuredClone(value);
 }
 
 function mutate(p: Posture, fix: Fix) {
@@ -55,6 +100,7 @@ function mutate(p: Posture, fix: Fix) {
     if (fix.type === 'enable-encryption') p.encryption = { enabled: true, algorithm: fix.algorithm };
     if (fix.type === 'enable-logging') p.logging = { enabled: true, target: fix.target };
   }
+  if (fix.type === 'isolate') p.tags = { ...p.tags, 'reflex:contained': 'true' };
   if (p.kind === 'firewall' && fix.type === 'revoke-ingress') {
     for (const c of fix.changes) {
       const i = p.rules.findIndex((r) => r.id === c.before.id);

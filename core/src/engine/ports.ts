@@ -1,7 +1,16 @@
 import type { AuditSink } from '../audit/sinks.js';
 import type { BlastRadiusStore } from '../guardrails/blastRadius.js';
 import type { EventLedger } from '../guardrails/ledger.js';
-import type { CallDescription, Cloud, Fix, Posture, ResourceRef, Step, StepResult } from '../model/index.js';
+import type {
+  AuditRecord,
+  CallDescription,
+  Cloud,
+  Fix,
+  Posture,
+  ResourceRef,
+  Step,
+  StepResult,
+} from '../model/index.js';
 import type { TicketSink } from '../tickets/sinks.js';
 
 export type StepSettlement = { ok: true; result: StepResult } | { ok: false; error: unknown };
@@ -20,7 +29,16 @@ export interface CloudAdapter {
   apply(steps: Step[], posture: Posture): Promise<StepSettlement[]>;
   /** Throttling, 5xx, timeouts: worth a retry of the whole event. */
   isTransient(err: unknown): boolean;
+  /**
+   * Undo of one applied step: puts back `record.before` only while the resource still matches
+   * `record.after`; otherwise refuses and names the differences. With `check`, reads only.
+   */
+  restore?(record: AuditRecord, opts: { check: boolean }): Promise<RestoreResult>;
 }
+
+export type RestoreResult =
+  | { status: 'restorable' | 'restored'; requestIds: string[] }
+  | { status: 'refused'; differences: string[] };
 
 export interface Clock {
   now(): Date;

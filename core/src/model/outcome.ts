@@ -23,7 +23,7 @@ export interface Trigger {
 export interface Target {
   ref: ResourceRef;
   trigger: Trigger;
-  /** Rules the event points at; the engine still evaluates every enabled rule for the resource. */
+  /** Only these rules (e.g. `reflex remediate --rule`); events leave it unset so every enabled rule runs. */
   rules?: RuleName[];
 }
 
@@ -35,10 +35,13 @@ export interface CallDescription {
   permission: string;
 }
 
+/** What a step serves: a rule's fix, or a responder's containment. */
+export type ActionName = RuleName | 'contain';
+
 /** One unit of change in a plan: one fix for one finding. */
 export interface Step {
   id: string;
-  rule: RuleName;
+  rule: ActionName;
   fix: Fix;
   summary: string;
   calls: CallDescription[];
@@ -62,7 +65,7 @@ export interface AuditRecord {
   stepId: string;
   at: string;
   resource: ResourceRef;
-  rule: RuleName;
+  rule: ActionName;
   fix: Fix;
   mode: 'enforce' | 'dry-run' | 'manual';
   status: 'applied' | 'failed' | 'undone';
