@@ -1,0 +1,81 @@
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
+
+/** The SDK clients of one region. */
+export interface AwsClients {
+  readonly region: string;
+  readonly s3: S3Client;
+  readonly s3control: S3ControlClient;
+  readonly ec2: EC2Client;
+  readonly cloudtrail: CloudTrailClient;
+}
+
+/** Clients per region: a ref names its region, and an aggregated finding may name another one. */
+export type ClientsForRegion = (region: string) => AwsClients;
+
+export interface AwsClientOptions {
+  /** An endpoint override (moto, a proxy). Default: `AWS_ENDPOINT_URL`, which the SDK honours on its own too. */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Attempts per call, the first included. Default 8. */
+  maxAttempts?: number;
+}
+
+/**
+ * Standard retry mode (exponential backoff with jitter, a retry quota) rather than adaptive: adaptive adds a
+ * client-side rate limiter that, after one throttle, slows every later call of the container. Our calls are
+ * few and per resource, so plain backoff is enough; AWS_RETRY_MODE still overrides it.
+ */
+const RETRY_MODE = process.env.AWS_RETRY_MODE ?? 'standard';
+
+export function createAwsClients(region: string, options: AwsClientOptions = {}): AwsClients {
+  const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL;
+  const common = {
+    region,
+    maxAttempts: options.maxAttempts ?? Number(process.env.AWS_MAX_ATTEMPTS ?? 8),
+    retryMode: RETRY_MODE,
+    ...(endpoint ? { endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
+  const s3Endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? endpoint;
+  const controlEndpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3_CONTROL ?? endpoint;
+  return {
+    region,
+    // Path style with an override: virtual-hosted names (bucket.127.0.0.1) do not resolve locally.
+    s3: new S3Client({
+      ...common,
+      ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
+      followRegionRedirects: true,
+    }),
+    // S3 Control's endpoint rules put the account id in the host name, which breaks any override
+    // (123456789012.127.0.0.1); answer the override as is, the account id travels in x-amz-account-id.
+    s3control: new S3ControlClient({
+      ...common,
+      ...(controlEndpoint
+        ? { endpoint: controlEndpoint, endpointProvider: () => ({ url: new URL(controlEndpoint) }) }
+        : {}),
+    }),
+    ec2: new EC2Client(common),
+    cloudtrail: new CloudTrailClient(common),
+  };
+}
+
+/** Clients created once per container per region and reused by every invocation (connection reuse, retry quota). */
+export function cachedClients(options: AwsClientOptions = {}): ClientsForRegion {
+  const byRegion = new Map<string, AwsClients>();
+  return (region) => {
+    const key = region || defaultRegion();
+    let clients = byRegion.get(key);
+    if (!clients) {
+      clients = createAwsClients(key, options);
+      byRegion.set(key, clients);
+    }
+    return clients;
+  };
+}
+
+export function defaultRegion(): string {
+  return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+}

@@ -1,0 +1,148 @@
+import { errorMessage, handleTargets, type Outcome, PolicyError, type Report, type Target } from '@reflex/core';
+import { isTransient } from '../errors.js';
+import { describeClaims, ingressFromRequest } from '../events/evidence.js';
+import { parseEvent } from '../events/index.js';
+import { obj } from '../events/json.js';
+import type { Lookup } from '../events/types.js';
+import { resolveLookup, sweepTargets } from '../sweep.js';
+import {
+  type BotDeps,
+  createBot,
+  finish,
+  type InvocationContext,
+  invalidPolicyReport,
+  TransientFailure,
+} from './bot.js';
+
+/**
+ * The EventBridge handler: CloudTrail, Config, Security Hub and schedule events. Resolves with a report for
+ * everything except transient cloud failures, which throw so that Lambda retries (and then dead-letters).
+ */
+export function createEventsHandler(deps: BotDeps = {}) {
+  const bot = createBot(deps);
+  return async function handleEvent(event: unknown, _context?: InvocationContext): Promise<Report> {
+    const policy = bot.policy();
+    if (policy instanceof PolicyError) return finish(bot, invalidPolicyReport(policy), 'invalid policy');
+    const parsed = parseEvent(event);
+    switch (parsed.kind) {
+      case 'malformed': {
+        const outcomes: Outcome[] =
+          parsed.ref && parsed.trigger
+            ? [
+                {
+                  status: 'failed',
+                  resource: parsed.ref,
+                  trigger: parsed.trigger,
+                  reason: `malformed event: ${parsed.problem}`,
+                },
+              ]
+            : [];
+        return finish(
+          bot,
+          { outcomes, errors: [{ code: 'MalformedEvent', message: parsed.problem }] },
+          'malformed event',
+        );
+      }
+      case 'ignored':
+        return finish(
+          bot,
+          { outcomes: [{ status: 'ignored', resource: parsed.ref, trigger: parsed.trigger, reason: parsed.reason }] },
+          'ignored event',
+        );
+      case 'sweep': {
+        let targets: Target[];
+        try {
+          targets = await sweepTargets(bot.clients(parsed.region), parsed.account, parsed.region, parsed.trigger);
+        } catch (err) {
+          return failedListing(err, `sweep of ${parsed.account}/${parsed.region}`);
+        }
+        return finish(bot, await handleTargets(parsed.eventId, targets, policy, bot.ports, bot.concurrency), 'sweep');
+      }
+      case 'targets': {
+        const claims = describeClaims(ingressFromRequest(obj(obj(event)?.detail)?.requestParameters));
+        if (claims.length > 0) bot.logger.info('reflex.event.claims', { eventId: parsed.eventId, claims });
+        const resolved: Target[] = [];
+        const problems: Outcome[] = [];
+        for (const lookup of parsed.lookups) {
+          try {
+            resolved.push(...(await resolveLookup(bot.clients(lookup.region), lookup)));
+          } catch (err) {
+            if (isTransient(err)) throw transient(err, lookup);
+            problems.push(lookupFailed(lookup, err));
+          }
+        }
+        const targets = dedupe([...parsed.targets, ...resolved]);
+        const report = await handleTargets(parsed.eventId, targets, policy, bot.ports, bot.concurrency);
+        const skipped: Outcome[] = parsed.skipped.map((s) => ({
+          status: 'ignored',
+          resource: s.ref,
+          trigger: s.trigger,
+          reason: s.reason,
+        }));
+        if (targets.length === 0 && problems.length === 0 && parsed.lookups.length > 0)
+          skipped.push(...parsed.lookups.map((l) => lookupEmpty(l)));
+        return finish(bot, { ...report, outcomes: [...report.outcomes, ...problems, ...skipped] }, 'event');
+      }
+    }
+  };
+
+  function failedListing(err: unknown, what: string): Report {
+    const report: Report = {
+      outcomes: [],
+      errors: [{ code: 'ListingFailed', message: `${what}: ${errorMessage(err)}` }],
+    };
+    if (isTransient(err)) throw new TransientFailure(`${what} failed transiently: ${errorMessage(err)}`, report);
+    return finish(bot, report, what);
+  }
+}
+
+function transient(err: unknown, lookup: Lookup): TransientFailure {
+  return new TransientFailure(`resolving ${lookup.kind} failed transiently: ${errorMessage(err)}`, { outcomes: [] });
+}
+
+function lookupFailed(lookup: Lookup, err: unknown): Outcome {
+  return {
+    status: 'failed',
+    resource: {
+      cloud: 'aws',
+      partition: 'aws',
+      account: lookup.account,
+      region: lookup.region,
+      type: 'AWS::::Account',
+      id: `arn:aws:iam::${lookup.account}:root`,
+      name: lookup.account,
+    },
+    trigger: lookup.trigger,
+    reason: `could not resolve ${lookup.kind}: ${errorMessage(err)}`,
+  };
+}
+
+function lookupEmpty(lookup: Lookup): Outcome {
+  const what = lookup.kind === 'security-group-by-name' ? `security group named ${lookup.groupName}` : lookup.kind;
+  return {
+    status: 'ignored',
+    resource: {
+      cloud: 'aws',
+      partition: 'aws',
+      account: lookup.account,
+      region: lookup.region,
+      type: 'AWS::::Account',
+      id: `arn:aws:iam::${lookup.account}:root`,
+      name: lookup.account,
+    },
+    trigger: lookup.trigger,
+    reason: `no ${what} found in ${lookup.region}`,
+  };
+}
+
+function dedupe(targets: Target[]): Target[] {
+  const seen = new Set<string>();
+  return targets.filter((t) => !seen.has(t.ref.id) && seen.add(t.ref.id) !== undefined);
+}
+
+/** The Lambda entry point: one handler per container, built on first use. */
+let shared: ReturnType<typeof createEventsHandler> | undefined;
+export const handler = (event: unknown, context?: InvocationContext): Promise<Report> => {
+  shared ??= createEventsHandler();
+  return shared(event, context);
+};

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { type AwsClients, type BotDeps, createAwsClients, createEventsHandler, createManualHandler } from '@reflex/aws';
+import { MemoryAuditStore, MemoryTicketSink, type Policy, type PolicyInput, PolicySchema } from '@reflex/core';
+import {
+  type FaultProxy,
+  MOTO_ACCOUNT_ID,
+  MOTO_CREDENTIALS,
+  MOTO_REGION,
+  type MotoServer,
+  startFaultProxy,
+  startMoto,
+} from '@reflex/sim';
+
+export { MOTO_ACCOUNT_ID, MOTO_REGION };
+export const BOT_ROLE = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/reflex-bot`;
+export const LOG_BUCKET = 'reflex-access-logs';
+const FIXTURES = join(import.meta.dirname, '../../fixtures/events/aws');
+
+/** moto behind a fault proxy; clients talk to the proxy, so its call log sees every request. */
+export interface World {
+  moto: MotoServer;
+  proxy: FaultProxy;
+  /** Clients for the handler under test (through the proxy). */
+  clients: AwsClients;
+  /** Clients for arranging and asserting (straight to moto, not counted, never faulted). */
+  direct: AwsClients;
+  stop(): Promise<void>;
+}
+
+export async function startWorld(): Promise<World> {
+  const moto = await startMoto();
+  const proxy = await startFaultProxy({ upstream: moto.endpoint });
+  const clients = createAwsClients(MOTO_REGION, { endpoint: proxy.endpoint, credentials: { ...MOTO_CREDENTIALS } });
+  const direct = createAwsClients(MOTO_REGION, { endpoint: moto.endpoint, credentials: { ...MOTO_CREDENTIALS } });
+  return {
+    moto,
+    proxy,
+    clients,
+    direct,
+    async stop() {
+      await proxy.stop();
+      await moto.stop();
+    },
+  };
+}
+
+export async function resetWorld(world: World): Promise<void> {
+  await world.moto.reset();
+  world.proxy.setFaults({ throttleRate: 0, errorRate: 0 });
+  world.proxy.resetStats();
+}
+
+export function policy(input: Partial<PolicyInput> = {}): Policy {
+  return PolicySchema.parse({
+    version: 1,
+    mode: 'enforce',
+    identities: { aws: [BOT_ROLE] },
+    ...input,
+    rules: {
+      storageWithoutLogging: { aws: { targetBucket: LOG_BUCKET } },
+      networkWithoutFlowLogs: { aws: { destination: `arn:aws:s3:::${LOG_BUCKET}` } },
+      ...input.rules,
+    },
+  });
+}
+
+export function handlers(world: World, p: Policy, extra: Partial<BotDeps> = {}) {
+  const tickets = new MemoryTicketSink();
+  const audit = new MemoryAuditStore();
+  const deps: BotDeps = {
+    policy: p,
+    clients: () => world.clients,
+    tickets,
+    audit,
+    logger: new Logger({ logLevel: 'SILENT' }),
+    account: MOTO_ACCOUNT_ID,
+    ...extra,
+  };
+  return { events: createEventsHandler(deps), manual: createManualHandler(deps), tickets, audit };
+}
+
+/**
+ * A fixture event, unchanged on disk, with ids rewritten in memory to point at moto's account and resources.
+ * `replace` maps fixture values (bucket names, group ids) to the moto ones.
+ */
+export function fixture(name: string, replace: Record<string, string> = {}): Record<string, unknown> {
+  let text = readFileSync(join(FIXTURES, name), 'utf8');
+  // Documentation samples use 111122223333; the anonymised Elastic captures use a 9-digit "000000000".
+  const all: Record<string, string> = {
+    '111122223333': MOTO_ACCOUNT_ID,
+    '"000000000"': `"${MOTO_ACCOUNT_ID}"`,
+    ...replace,
+  };
+  for (const [from, to] of Object.entries(all)) text = text.split(from).join(to);
+  const event = JSON.parse(text) as Record<string, unknown>;
+  event.id = `${String(event.id)}-${Math.random().toString(36).slice(2, 8)}`;
+  return event;
+}
+
+/** The same event as if the bot's own role had made the call. */
+export function asBot(event: Record<string, unknown>): Record<string, unknown> {
+  const detail = event.detail as Record<string, unknown>;
+  return {
+    ...event,
+    detail: {
+      ...detail,
+      userIdentity: {
+        type: 'AssumedRole',
+        arn: `arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/reflex-bot/reflex-events`,
+        accountId: MOTO_ACCOUNT_ID,
+        sessionContext: {
+          sessionIssuer: { type: 'Role', arn: BOT_ROLE, accountId: MOTO_ACCOUNT_ID, userName: 'reflex-bot' },
+        },
+      },
+    },
+  };
+}
+
+export function writeCalls(world: World) {
+  return world.proxy.calls().filter((c) => c.write && !c.path.startsWith('/moto-api'));
+}
