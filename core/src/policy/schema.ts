@@ -88,6 +88,123 @@ const PublicIngress = z
   })
   .strict();
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+const sinkUrl = z.string().url();
+const enabled = z.boolean().default(true);
+const trackerLabel = z.string().regex(/^\S{1,100}$/, 'expected a label without spaces');
+
+/**
+ * Where tickets go. Each section present (and not `enabled: false`) turns a sink on. Only non-secret settings live
+ * here; every secret is read from the environment variable named by its `*Env` key (defaults shown), which is where
+ * AWS Secrets Manager values and Azure Key Vault references arrive. Nothing configured: JSON lines to stdout.
+ */
+export const TicketsSchema = z
+  .object({
+    /** Per call to a ticket system: tries, backoff and timeout. */
+    retry: z
+      .object({
+        attempts: z.number().int().min(1).max(10).default(3),
+        baseDelayMs: z.number().int().min(0).max(60_000).default(300),
+        maxDelayMs: z.number().int().min(0).max(300_000).default(5_000),
+        timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+      })
+      .strict()
+      .optional(),
+    /** How long the list of open tickets used by `resolve` may be reused (0: look each key up). */
+    indexTtlSeconds: z.number().int().min(0).max(3600).default(30),
+    jsonl: z
+      .object({ enabled, /** A file to append to; absent or `-`: stdout. */ path: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    jira: z
+      .object({
+        enabled,
+        /** `https://<site>.atlassian.net` */
+        baseUrl: sinkUrl,
+        projectKey: z.string().regex(/^[A-Z][A-Z0-9_]+$/, 'expected a Jira project key such as SEC'),
+        issueType: z.string().min(1).default('Task'),
+        /** The account's email for basic auth; or the variable that holds it. */
+        email: z.string().email().optional(),
+        emailEnv: envName.default('REFLEX_JIRA_EMAIL'),
+        tokenEnv: envName.default('REFLEX_JIRA_TOKEN'),
+        /** Jira priority names by severity; omitted: no priority is sent. */
+        priorities: z
+          .object({
+            low: z.string().min(1).optional(),
+            medium: z.string().min(1).optional(),
+            high: z.string().min(1).optional(),
+            critical: z.string().min(1).optional(),
+          })
+          .strict()
+          .optional(),
+        labels: z.array(trackerLabel).optional(),
+        /** The transition that resolves; default: the first into a Done-category status. */
+        doneTransition: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    servicenow: z
+      .object({
+        enabled,
+        /** `https://<instance>.service-now.com` */
+        instanceUrl: sinkUrl,
+        table: z
+          .string()
+          .regex(/^[a-z0-9_]+$/)
+          .default('incident'),
+        auth: z.enum(['basic', 'bearer']).default('basic'),
+        user: z.string().min(1).optional(),
+        userEnv: envName.default('REFLEX_SERVICENOW_USER'),
+        passwordEnv: envName.default('REFLEX_SERVICENOW_PASSWORD'),
+        /** An OAuth access token, for `auth: bearer`. */
+        tokenEnv: envName.default('REFLEX_SERVICENOW_TOKEN'),
+        assignmentGroup: z.string().min(1).optional(),
+        callerId: z.string().min(1).optional(),
+        category: z.string().min(1).optional(),
+        closeCode: z.string().min(1).default('Solution provided'),
+        /** Further incident fields set on create. */
+        fields: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+    github: z
+      .object({
+        enabled,
+        repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name'),
+        /** GitHub Enterprise Server: `https://<host>/api/v3`. */
+        baseUrl: sinkUrl.optional(),
+        tokenEnv: envName.default('REFLEX_GITHUB_TOKEN'),
+        labels: z.array(z.string().min(1).max(50)).optional(),
+      })
+      .strict()
+      .optional(),
+    slack: z
+      .object({
+        enabled,
+        /** The incoming webhook URL is the credential, so it comes from the environment. */
+        webhookUrlEnv: envName.default('REFLEX_SLACK_WEBHOOK_URL'),
+        /** `filed`: post "resolved" only for messages this process posted; `never`. */
+        resolve: z.enum(['filed', 'never']).default('filed'),
+        /** Do not re-post a recurrence this process posted within this many minutes. */
+        quietMinutes: z.number().int().min(0).default(60),
+      })
+      .strict()
+      .optional(),
+    webhook: z
+      .object({
+        enabled,
+        /** The receiver; or the variable that holds it when the URL itself is a secret. */
+        url: sinkUrl.optional(),
+        urlEnv: envName.default('REFLEX_WEBHOOK_URL'),
+        /** The HMAC-SHA256 key. */
+        secretEnv: envName.default('REFLEX_WEBHOOK_SECRET'),
+        resolve: z.enum(['filed', 'always', 'never']).default('filed'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const PolicySchema = z
   .object({
     version: z.literal(1),
@@ -124,10 +241,11 @@ export const PolicySchema = z
       .object({ limit: z.number().int().min(0).default(25), windowMinutes: z.number().int().positive().default(60) })
       .strict()
       .default({ limit: 25, windowMinutes: 60 }),
-    tickets: z.record(z.string(), z.unknown()).optional(),
+    tickets: TicketsSchema.optional(),
   })
   .strict();
 
 export type Policy = z.output<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;
 export type RulesConfig = NonNullable<Policy['rules']>;
+export type TicketsConfig = z.output<typeof TicketsSchema>;

@@ -1,2 +1,12 @@
+export * from './config.js';
+export { type AdfDoc, ticketDocument } from './sinks/adf.js';
+export { type FanOutResult, FanOutTicketSink, type NamedSink, UnavailableTicketSink } from './sinks/fanout.js';
+export { type GitHubOptions, type GitHubSettings, GitHubTicketSink, githubBody, githubMarker } from './sinks/github.js';
+export type { HttpOptions } from './sinks/http.js';
+export { type JiraSettings, JiraTicketSink } from './sinks/jira.js';
+export { DEFAULT_RETRY, type RetryOptions, TicketSinkError } from './sinks/retry.js';
+export { type ServiceNowAuth, type ServiceNowSettings, ServiceNowTicketSink } from './sinks/servicenow.js';
+export { type SlackBlock, type SlackSettings, SlackWebhookTicketSink, slackMessage } from './sinks/slack.js';
+export { signWebhook, type WebhookPayload, type WebhookSettings, WebhookTicketSink } from './sinks/webhook.js';
 export * from './sinks.js';
 export * from './ticket.js';
