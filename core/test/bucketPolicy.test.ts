@@ -53,6 +53,7 @@ describe('bucket-policy publicness', () => {
     ['a wildcard value', allow({ Condition: { StringLike: { 'aws:PrincipalOrgID': 'o-*' } } }), true],
     [
       'a policy variable',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, written as IAM writes it
       allow({ Condition: { StringEquals: { 'aws:SourceAccount': '${aws:PrincipalAccount}' } } }),
       true,
     ],

@@ -71,7 +71,7 @@ export async function contain(
       ...(trigger.actor ? { actor: trigger.actor } : {}),
     },
   });
-  if (!settled || !settled.ok) {
+  if (!settled?.ok) {
     const error = settled ? settled.error : new Error('no result from adapter');
     return {
       ...base,

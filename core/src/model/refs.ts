@@ -147,7 +147,7 @@ export function parseArmId(input: string): ArmId {
   const parent = lastProviders > i ? parts.slice(0, lastProviders).join('/') : undefined;
   const namespace = parts[lastProviders + 1];
   const rest = parts.slice(lastProviders + 2);
-  if (!namespace || !namespace.includes('.')) fail('expected a provider namespace such as Microsoft.Storage');
+  if (!namespace?.includes('.')) fail('expected a provider namespace such as Microsoft.Storage');
   if (rest.length === 0 || rest.length % 2 !== 0) fail('provider segments must come in type/name pairs');
   if (rest.some((s) => s === '')) fail('empty segment');
   const types: string[] = [];
