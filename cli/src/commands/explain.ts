@@ -1,5 +1,6 @@
 import { RULES } from '@reflex/core';
-import { EXIT, type Io } from '../program.js';
+import type { Io } from '../io.js';
+import { EXIT } from '../report.js';
 
 export function explainCommand(name: string | undefined, io: Io): number {
   const rules = name ? RULES.filter((r) => r.name === name) : RULES;

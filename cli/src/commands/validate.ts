@@ -1,5 +1,6 @@
 import { loadPolicyFile, PolicyError, RULE_NAMES, ruleMode } from '@reflex/core';
-import { EXIT, type Io } from '../program.js';
+import type { Io } from '../io.js';
+import { EXIT } from '../report.js';
 
 export function validateCommand(file: string, output: 'table' | 'json', io: Io): number {
   try {
