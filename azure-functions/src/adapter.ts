@@ -1,46 +1,100 @@
 import {
+  type AuditRecord,
   type CallDescription,
   type CloudAdapter,
   type Fix,
   type Posture,
   type ResourceRef,
   ResourceTypes,
+  type RestoreResult,
   type Step,
   type StepSettlement,
   UnsupportedResourceError,
 } from '@reflex/core';
 import type { ArmClientCache } from './arm/clients.js';
 import { isTransientArmError } from './arm/errors.js';
+import type { ContainmentNote } from './containment.js';
 import { applyNsgSteps, describeNsgFix } from './network/fixNsg.js';
+import {
+  applyFlowLogSteps,
+  describeFlowLogFix,
+  type FlowLogSettings,
+  readVirtualNetwork,
+  restoreFlowLogStep,
+} from './network/flowLogs.js';
 import { readNsg } from './network/readNsg.js';
+import { restoreNsgStep } from './network/restoreNsg.js';
 import { applyStorageSteps, describeStorageFix } from './storage/fixStorage.js';
 import { readStorageAccount } from './storage/readStorage.js';
+import { restoreStorageStep } from './storage/restoreStorage.js';
 
-/** Reflex's Azure adapter: reads storage accounts and NSGs through ARM and turns fixes into ARM calls. */
+export interface AzureAdapterOptions {
+  /** Traffic analytics workspace and retention for the flow logs Reflex creates (from the policy). */
+  flowLogs?: FlowLogSettings;
+  /** Who asked for a containment and why: written into the `reflex:contained` tag. */
+  containment?: ContainmentNote;
+  now?: () => Date;
+}
+
+/**
+ * Reflex's Azure adapter: reads storage accounts, NSGs and virtual networks through ARM, turns fixes (and
+ * containment) into ARM calls, and undoes them from the audit record.
+ */
 export class AzureAdapter implements CloudAdapter {
   readonly cloud = 'azure' as const;
 
-  constructor(private readonly clients: ArmClientCache) {}
+  constructor(
+    private readonly clients: ArmClientCache,
+    private readonly options: AzureAdapterOptions = {},
+  ) {}
+
+  /** The same adapter for one manual request: its containment tag carries this reason and requester. */
+  withContainment(note: ContainmentNote): AzureAdapter {
+    return new AzureAdapter(this.clients, { ...this.options, containment: note });
+  }
 
   async read(ref: ResourceRef): Promise<Posture | null> {
     const clients = this.clients.for(ref.account);
     if (ref.type === ResourceTypes.storageAccount) return readStorageAccount(clients, ref);
     if (ref.type === ResourceTypes.nsg) return readNsg(clients, ref);
+    if (ref.type === ResourceTypes.vnet) return readVirtualNetwork(clients, ref);
     throw new UnsupportedResourceError(`Reflex does not read ${ref.type} on Azure`);
   }
 
   describe(fix: Fix, posture: Posture): CallDescription[] {
+    if (fix.type === 'isolate' && posture.kind !== 'storage' && posture.kind !== 'firewall') {
+      throw new UnsupportedResourceError(
+        `Reflex cannot contain ${posture.ref.type} on Azure (storage accounts and network security groups only)`,
+      );
+    }
     if (posture.kind === 'storage') return describeStorageFix(fix, posture);
     if (posture.kind === 'firewall') return describeNsgFix(fix, posture);
+    if (posture.kind === 'network') return describeFlowLogFix(fix, posture);
     return [];
   }
 
   async apply(steps: Step[], posture: Posture): Promise<StepSettlement[]> {
     const clients = this.clients.for(posture.ref.account);
-    if (posture.kind === 'storage') return applyStorageSteps(clients, steps, posture);
-    if (posture.kind === 'firewall') return applyNsgSteps(clients, steps, posture);
+    const containment = { note: this.options.containment, now: (this.options.now ?? (() => new Date()))() };
+    if (posture.kind === 'storage') return applyStorageSteps(clients, steps, posture, containment);
+    if (posture.kind === 'firewall') return applyNsgSteps(clients, steps, posture, containment);
+    if (posture.kind === 'network') return applyFlowLogSteps(clients, steps, posture, this.options.flowLogs ?? {});
     const error = new UnsupportedResourceError(`Reflex cannot fix ${posture.kind} postures on Azure`);
     return steps.map(() => ({ ok: false, error }));
+  }
+
+  /**
+   * Undo of one applied step. Compares what the step wrote with what is there now: changed since → refused,
+   * with the differences; still as written → the recorded before is put back; already back → nothing to do.
+   */
+  async restore(record: AuditRecord, opts: { check: boolean }): Promise<RestoreResult> {
+    const clients = this.clients.for(record.resource.account);
+    const type = record.resource.type;
+    if (type === ResourceTypes.storageAccount) return restoreStorageStep(clients, record, opts.check);
+    if (type === ResourceTypes.nsg) return restoreNsgStep(clients, record, opts.check);
+    if (type === ResourceTypes.vnet && record.fix.type === 'enable-flow-logs')
+      return restoreFlowLogStep(clients, record, opts.check);
+    return { status: 'refused', differences: [`Reflex cannot undo ${record.fix.type} on ${type}`] };
   }
 
   isTransient(err: unknown): boolean {

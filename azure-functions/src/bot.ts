@@ -1,14 +1,16 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { InvocationContext } from '@azure/functions';
 import {
   type AuditRecord,
   type AuditSink,
+  type AuditStore,
   type BlastRadiusStore,
+  createTicketSinks,
   type EnginePorts,
   type EventLedger,
   errorMessage,
   InMemoryBlastRadiusStore,
   InMemoryEventLedger,
-  JsonLinesTicketSink,
   type Policy,
   PolicyError,
   policyFromEnv,
@@ -16,14 +18,15 @@ import {
 } from '@reflex/core';
 import { AzureAdapter } from './adapter.js';
 import { ArmClientCache, type ArmConnection, armConnectionFromEnv } from './arm/clients.js';
+import { type StateStores, stateStoresFromEnv } from './state/tables.js';
 
 /** What can be swapped: tests point the bot at the emulator and keep tickets in memory. */
 export interface BotOptions {
   env?: NodeJS.ProcessEnv;
   connection?: ArmConnection;
-  /** Default: JSON lines through the invocation's log. */
+  /** Default: the policy's ticket sinks (`createTicketSinks`), JSON lines through the invocation's log when none. */
   tickets?: TicketSink;
-  /** Default: each record logged as JSON through the invocation's log. */
+  /** Default: the audit table when configured, and always each record logged as JSON through the invocation's log. */
   audit?: AuditSink;
   ledger?: EventLedger;
   blastRadius?: BlastRadiusStore;
@@ -37,10 +40,30 @@ class LogAuditSink implements AuditSink {
   }
 }
 
+/** The audit table plus the log line: the table is what undo reads, the log is what an operator searches. */
+class TableAndLogAudit implements AuditStore {
+  constructor(
+    private readonly table: AuditStore,
+    private readonly log: AuditSink,
+  ) {}
+  async record(record: AuditRecord): Promise<void> {
+    await Promise.all([this.table.record(record), this.log.record(record)]);
+  }
+  byRemediation(id: string): Promise<AuditRecord[]> {
+    return this.table.byRemediation(id);
+  }
+}
+
+const isStore = (s: AuditSink | undefined): s is AuditStore =>
+  typeof (s as Partial<AuditStore> | undefined)?.byRemediation === 'function';
+
+/** The invocation whose log the JSON-lines ticket sink writes to (one sink per instance, many invocations). */
+const invocation = new AsyncLocalStorage<InvocationContext>();
+
 /**
  * What one Functions instance keeps between invocations: the policy (loaded once), the ARM clients, the
- * event ledger and the blast-radius window. A bad policy is kept as its problems, so every invocation reports
- * them and acts on nothing.
+ * ticket sinks, and the state stores (Azure Tables when configured, else in memory). A bad policy is kept as its
+ * problems, so every invocation reports them and acts on nothing.
  */
 export class Bot {
   readonly policy: Policy | undefined;
@@ -48,8 +71,12 @@ export class Bot {
   readonly clients: ArmClientCache;
   readonly adapter: AzureAdapter;
   readonly subscriptions: string[];
+  /** Ticket setup problems (a missing secret), reported in the log; the sink itself never blocks a fix. */
+  readonly ticketProblems: string[] = [];
+  readonly state: StateStores;
   private readonly ledger: EventLedger;
   private readonly blastRadius: BlastRadiusStore;
+  private readonly tickets: TicketSink;
 
   constructor(private readonly options: BotOptions = {}) {
     const env = options.env ?? process.env;
@@ -58,22 +85,52 @@ export class Bot {
     } catch (err) {
       this.policyProblems = err instanceof PolicyError ? err.problems : [errorMessage(err)];
     }
-    this.clients = new ArmClientCache(options.connection ?? armConnectionFromEnv(env));
-    this.adapter = new AzureAdapter(this.clients);
-    this.ledger = options.ledger ?? new InMemoryEventLedger();
-    this.blastRadius = options.blastRadius ?? new InMemoryBlastRadiusStore();
+    const connection = options.connection ?? armConnectionFromEnv(env);
+    this.clients = new ArmClientCache(connection);
+    const flow = this.policy?.rules.networkWithoutFlowLogs?.azure;
+    this.adapter = new AzureAdapter(this.clients, {
+      flowLogs: flow?.workspaceId ? { workspaceId: flow.workspaceId } : {},
+    });
+    this.state = stateStoresFromEnv(
+      env,
+      () => connection.credential,
+      (err) => console.warn(JSON.stringify({ kind: 'reflex.state', message: errorMessage(err) })),
+    );
+    this.ledger = options.ledger ?? this.state.ledger ?? new InMemoryEventLedger();
+    this.blastRadius = options.blastRadius ?? this.state.blastRadius ?? new InMemoryBlastRadiusStore();
+    if (options.tickets) this.tickets = options.tickets;
+    else {
+      // Secrets arrive as environment variables; in Functions, Key Vault references in app settings resolve to them.
+      const sinks = createTicketSinks(this.policy ?? {}, env, {
+        stdout: (line) => {
+          const ctx = invocation.getStore();
+          if (ctx) ctx.info(line.trimEnd());
+          else console.log(line.trimEnd());
+        },
+      });
+      this.ticketProblems = sinks.problems;
+      this.tickets = sinks;
+    }
     this.subscriptions = (env['REFLEX_SUBSCRIPTION_IDS'] ?? env['REFLEX_SUBSCRIPTION_ID'] ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
   }
 
+  /** The audit trail undo reads: the injected store, or the audit table; undefined when neither exists. */
+  auditStore(context: InvocationContext): AuditStore | undefined {
+    if (this.options.audit) return isStore(this.options.audit) ? this.options.audit : undefined;
+    return this.state.audit ? new TableAndLogAudit(this.state.audit, new LogAuditSink(context)) : undefined;
+  }
+
   /** Engine ports for one invocation: sinks write through its context, stores are the instance's. */
   ports(context: InvocationContext): EnginePorts {
+    invocation.enterWith(context);
+    for (const p of this.ticketProblems) context.warn(JSON.stringify({ kind: 'reflex.tickets', problem: p }));
     return {
       adapter: this.adapter,
-      tickets: this.options.tickets ?? new JsonLinesTicketSink((line) => context.info(line.trimEnd())),
-      audit: this.options.audit ?? new LogAuditSink(context),
+      tickets: this.tickets,
+      audit: this.options.audit ?? this.auditStore(context) ?? new LogAuditSink(context),
       blastRadius: this.blastRadius,
       ledger: this.ledger,
       onAlarm: (alarm) => context.warn(JSON.stringify({ log: 'reflex.alarm', ...alarm })),

@@ -1,5 +1,5 @@
 /** @reflex/azure: Event Grid parsers, ARM readers and fixers, and the Functions v4 handlers. */
-export { AzureAdapter } from './adapter.js';
+export { AzureAdapter, type AzureAdapterOptions } from './adapter.js';
 export {
   ArmClientCache,
   type ArmClients,
@@ -9,12 +9,25 @@ export {
 } from './arm/clients.js';
 export { isTransientArmError } from './arm/errors.js';
 export { Bot, type BotOptions, bot, configureBot } from './bot.js';
+export { CONTAINED_TAG, type ContainmentNote } from './containment.js';
 export * from './events/index.js';
 export { handleDelivery, reflexEvents, reflexEventsWebhook, TransientFailure } from './functions/events.js';
 export { reflexManual } from './functions/manual.js';
 export { reflexSweep, SWEEP_CONCURRENCY, sweep, sweepTargets } from './functions/sweep.js';
+export { CONTAIN_RULE_NAME, containPriority } from './network/containNsg.js';
 export { applyNsgSteps, describeNsgFix, planRuleWrites, type RuleWrite } from './network/fixNsg.js';
+export { flowLogName, readVirtualNetwork, vnetTargetsForFlowLog } from './network/flowLogs.js';
 export { ingressRuleOf, readNsg, sourceOf } from './network/readNsg.js';
 export type { AzureReport } from './report.js';
+export {
+  LazyTable,
+  type StateStores,
+  stateStoresFromEnv,
+  type TableAccount,
+  TableAuditStore,
+  TableBlastRadiusStore,
+  TableEventLedger,
+  tableKey,
+} from './state/tables.js';
 export { applyStorageSteps, describeStorageFix, LOG_SETTING_NAME } from './storage/fixStorage.js';
 export { logsBlobAccess, readStorageAccount } from './storage/readStorage.js';

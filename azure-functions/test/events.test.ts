@@ -88,16 +88,21 @@ describe('resource write events', () => {
     }
   });
 
-  it('NSG rules map to the NSG; diagnostic settings to the resource they extend; VNets are reported as not implemented', () => {
+  it('NSG rules map to the NSG; diagnostic settings to the resource they extend; subnets to their VNet; flow logs stay flow logs', () => {
     const [rule] = parseDelivery(writeEvent(`${NSG}/securityRules/ssh`));
     if (rule?.kind !== 'targets') throw new Error('expected targets');
     expect(rule.targets[0]!.ref.id).toBe(NSG);
     const diag = governedResource(`${ACCOUNT}/blobServices/default/providers/Microsoft.Insights/diagnosticSettings/x`);
     expect(diag).toMatchObject({ ok: true, ref: { id: ACCOUNT } });
-    const [vnet] = parseDelivery(
-      writeEvent(`/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v`),
-    );
-    expect(vnet).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/not implemented/) });
+    const vnetId = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v`;
+    const [vnet] = parseDelivery(writeEvent(`${vnetId}/subnets/default`));
+    expect(vnet).toMatchObject({
+      kind: 'targets',
+      targets: [{ ref: { id: vnetId, type: 'Microsoft.Network/virtualNetworks' } }],
+    });
+    // The flow log names no VNet; the events function asks ARM which one it logs (or logged, for a delete).
+    const flowLog = `/subscriptions/${SUB}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_westeurope/flowLogs/fl`;
+    expect(governedResource(flowLog)).toMatchObject({ ok: true, ref: { id: flowLog } });
   });
 
   it('CloudEvents 1.0 schema, with the version attribute spelled oddly', () => {

@@ -1,8 +1,7 @@
 import { MonitorClient, type MonitorClientOptionalParams } from '@azure/arm-monitor';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
-import type { TokenCredential } from '@azure/core-auth';
-import { DefaultAzureCredential } from '@azure/identity';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 
 export const PUBLIC_CLOUD_ARM = 'https://management.azure.com';
 
@@ -16,13 +15,31 @@ export interface ArmConnection {
   pollIntervalMs?: number;
 }
 
+/**
+ * DefaultAzureCredential, loaded on the first token request: @azure/identity (with MSAL) is a large part of the
+ * bundle, and a cold start that is answered from cache, or a test with a static token, never needs it.
+ */
+export class LazyDefaultCredential implements TokenCredential {
+  private inner?: Promise<TokenCredential>;
+
+  constructor(private readonly managedIdentityClientId?: string) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    this.inner ??= import('@azure/identity').then(
+      ({ DefaultAzureCredential }) =>
+        new DefaultAzureCredential(
+          this.managedIdentityClientId ? { managedIdentityClientId: this.managedIdentityClientId } : undefined,
+        ),
+    );
+    return (await this.inner).getToken(scopes, options);
+  }
+}
+
 /** Azure: the managed identity (or any DefaultAzureCredential source); ARM from REFLEX_ARM_ENDPOINT for sovereign clouds. */
 export function armConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): ArmConnection {
   return {
     endpoint: (env['REFLEX_ARM_ENDPOINT'] || PUBLIC_CLOUD_ARM).replace(/\/+$/, ''),
-    credential: new DefaultAzureCredential(
-      env['AZURE_CLIENT_ID'] ? { managedIdentityClientId: env['AZURE_CLIENT_ID'] } : undefined,
-    ),
+    credential: new LazyDefaultCredential(env['AZURE_CLIENT_ID'] || undefined),
   };
 }
 

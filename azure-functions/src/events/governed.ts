@@ -4,10 +4,14 @@ export type Governed = { ok: true; ref: ResourceRef } | { ok: false; reason: str
 
 const STORAGE_ACCOUNT = ResourceTypes.storageAccount.toLowerCase();
 const NSG = ResourceTypes.nsg.toLowerCase();
+const VNET = ResourceTypes.vnet.toLowerCase();
+/** A flow log stands for the VNet it logs; which one is read from ARM (see vnetTargetsForFlowLog). */
+export const FLOW_LOG = 'microsoft.network/networkwatchers/flowlogs';
 
 /**
  * The resource Reflex reads for a change to `id`: a storage account for the account, its blob service and its
- * containers; an NSG for the NSG and its rules; the resource a diagnostic setting extends. Anything else is
+ * containers; an NSG for the NSG and its rules; a virtual network for the VNet and its subnets; a flow log (which
+ * the events function resolves to the VNet it logs); the resource a diagnostic setting extends. Anything else is
  * not governed, with the reason.
  */
 export function governedResource(id: string): Governed {
@@ -29,11 +33,7 @@ export function governedResource(id: string): Governed {
     return { ok: false, reason: `${arm.type} (file, queue and table services) is not governed by Reflex` };
   }
   if (type === NSG || type === `${NSG}/securityrules`) return { ok: true, ref: top(1, ResourceTypes.nsg) };
-  if (type === 'microsoft.network/virtualnetworks' || type === 'microsoft.network/networkwatchers/flowlogs') {
-    return {
-      ok: false,
-      reason: `${arm.type}: flow-log remediation (networkWithoutFlowLogs) is not implemented on Azure yet`,
-    };
-  }
+  if (type === VNET || type === `${VNET}/subnets`) return { ok: true, ref: top(1, ResourceTypes.vnet) };
+  if (type === FLOW_LOG) return { ok: true, ref: refFromArmId(formatArmId({ ...arm, names: arm.names.slice(0, 2) })) };
   return { ok: false, reason: `${arm.type} is not a resource type Reflex governs` };
 }

@@ -73,9 +73,11 @@ function resourceEvent(e: GridEvent, isDelete: boolean, ignore: (r: string) => E
   // Published samples have carried failure data inside success-typed events: trust a stated failure.
   const status = asString(d['status']);
   if (status && !/^succeeded$/i.test(status)) return ignore(`${e.type} with status ${status}: nothing was written`);
-  // Deleting a diagnostic setting turns logging off; any other delete removes what would be fixed.
-  const isDiagnosticSetting = /\/providers\/microsoft\.insights\/diagnosticsettings\//i.test(uri);
-  if (isDelete && !isDiagnosticSetting) return ignore(`${e.type}: the resource was deleted, nothing to fix`);
+  // Deleting a diagnostic setting or a flow log turns logging off; any other delete removes what would be fixed.
+  const turnsLoggingOff =
+    /\/providers\/microsoft\.insights\/diagnosticsettings\//i.test(uri) ||
+    /\/providers\/microsoft\.network\/networkwatchers\/[^/]+\/flowlogs\//i.test(uri);
+  if (isDelete && !turnsLoggingOff) return ignore(`${e.type}: the resource was deleted, nothing to fix`);
   if (!uri) return ignore(`${e.type} names no resource`);
   const governed = governedResource(uri);
   if (!governed.ok) return ignore(governed.reason);

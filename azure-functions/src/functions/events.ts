@@ -1,7 +1,10 @@
 import type { EventGridEvent, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { handleTargets } from '@reflex/core';
-import { bot } from '../bot.js';
+import { errorMessage, handleTargets, type Outcome, type Target } from '@reflex/core';
+import { isTransientArmError } from '../arm/errors.js';
+import { type Bot, bot } from '../bot.js';
+import { FLOW_LOG } from '../events/governed.js';
 import { parseDelivery } from '../events/index.js';
+import { vnetTargetsForFlowLog } from '../network/flowLogs.js';
 import { type AzureReport, emptyReport, isTransientReport, logOutcomes } from '../report.js';
 
 /** A transient failure surfaced to the Functions host, so Event Grid redelivers the event. */
@@ -30,7 +33,10 @@ export async function handleDelivery(body: unknown, context: InvocationContext):
   const ports = b.ports(context);
   for (const v of parseDelivery(body)) {
     if (v.kind === 'targets') {
-      const r = await handleTargets(v.eventId, v.targets, b.policy, ports);
+      const { targets, failed } = await resolveFlowLogTargets(b, v.targets);
+      report.outcomes.push(...failed);
+      if (targets.length === 0) continue;
+      const r = await handleTargets(v.eventId, targets, b.policy, ports);
       report.outcomes.push(...r.outcomes);
     } else if (v.kind === 'validation') {
       // Only reached on the HTTP path; with app.eventGrid the Functions host answers validation itself.
@@ -42,6 +48,31 @@ export async function handleDelivery(body: unknown, context: InvocationContext):
   for (const i of report.ignored) context.info(JSON.stringify({ kind: 'reflex.ignored', ...i }));
   logOutcomes(context, report.outcomes);
   return report;
+}
+
+/** Flow-log events name the flow log; Reflex governs the VNet it logs, which only ARM can say. */
+async function resolveFlowLogTargets(b: Bot, targets: Target[]): Promise<{ targets: Target[]; failed: Outcome[] }> {
+  const out: Target[] = [];
+  const failed: Outcome[] = [];
+  for (const t of targets) {
+    if (t.ref.type.toLowerCase() !== FLOW_LOG) {
+      out.push(t);
+      continue;
+    }
+    try {
+      const refs = await vnetTargetsForFlowLog(b.clients.for(t.ref.account), t.ref.id);
+      out.push(...refs.map((ref) => ({ ...t, ref })));
+    } catch (err) {
+      failed.push({
+        resource: t.ref,
+        trigger: t.trigger,
+        status: 'failed',
+        reason: `could not find the virtual network of flow log ${t.ref.id}: ${errorMessage(err)}`,
+        transient: isTransientArmError(err),
+      });
+    }
+  }
+  return { targets: out, failed };
 }
 
 /**

@@ -6,12 +6,13 @@ import { type AzureReport, emptyReport, logOutcomes } from '../report.js';
 /** At most this many resources are read and fixed at once, to stay well inside ARM's per-subscription limits. */
 export const SWEEP_CONCURRENCY = 4;
 
-/** Every storage account and NSG in the subscription, as sweep targets. */
+/** Every storage account, NSG and virtual network in the subscription, as sweep targets. */
 export async function sweepTargets(b: Bot, subscriptionId: string, eventId: string): Promise<Target[]> {
   const clients = b.clients.for(subscriptionId);
   const ids: string[] = [];
   for await (const a of clients.storage.storageAccounts.list()) if (a.id) ids.push(a.id);
   for await (const n of clients.network.networkSecurityGroups.listAll()) if (n.id) ids.push(n.id);
+  for await (const v of clients.network.virtualNetworks.listAll()) if (v.id) ids.push(v.id);
   return ids.map((id) => ({ ref: refFromArmId(id), trigger: { source: 'sweep', eventId } }));
 }
 

@@ -11,6 +11,8 @@ import {
 } from '@reflex/core';
 import type { ArmClients } from '../arm/clients.js';
 import { RequestIds } from '../arm/requestIds.js';
+import type { ContainmentNote } from '../containment.js';
+import { containNsg, describeNsgContainment } from './containNsg.js';
 import { nsgLocation, rawRuleOf } from './readNsg.js';
 
 type RevokeIngress = Extract<Fix, { type: 'revoke-ingress' }>;
@@ -142,6 +144,7 @@ function cliArgs(rule: SecurityRule): string {
 }
 
 export function describeNsgFix(fix: Fix, p: FirewallPosture): CallDescription[] {
+  if (fix.type === 'isolate') return describeNsgContainment(p);
   if (fix.type !== 'revoke-ingress') return [];
   const { resourceGroup: g, nsg } = nsgLocation(p.ref);
   return planRuleWrites(fix, p).map((w): CallDescription => {
@@ -168,13 +171,25 @@ export function describeNsgFix(fix: Fix, p: FirewallPosture): CallDescription[] 
  * answers a concurrent one with AnotherOperationInProgress. Each write is a long-running operation whose
  * poller is awaited.
  */
-export async function applyNsgSteps(clients: ArmClients, steps: Step[], p: FirewallPosture): Promise<StepSettlement[]> {
+export async function applyNsgSteps(
+  clients: ArmClients,
+  steps: Step[],
+  p: FirewallPosture,
+  containment: { note?: ContainmentNote; now?: Date } = {},
+): Promise<StepSettlement[]> {
   const { resourceGroup, nsg } = nsgLocation(p.ref);
   const rules = clients.network.securityRules;
   const out: StepSettlement[] = [];
   for (const step of steps) {
     const fix = step.fix;
     try {
+      if (fix.type === 'isolate') {
+        out.push({
+          ok: true,
+          result: await containNsg(clients, step, p, containment.note, containment.now ?? new Date()),
+        });
+        continue;
+      }
       if (fix.type !== 'revoke-ingress')
         throw new UnsupportedResourceError(`fix ${fix.type} does not apply to a network security group`);
       // A posture built elsewhere has no raw rules: fetch them, so the rewrite starts from ARM's document.

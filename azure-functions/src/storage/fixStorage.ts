@@ -9,6 +9,8 @@ import {
 } from '@reflex/core';
 import type { ArmClients } from '../arm/clients.js';
 import { RequestIds } from '../arm/requestIds.js';
+import type { ContainmentNote } from '../containment.js';
+import { containStorageAccount, describeStorageContainment } from './containStorage.js';
 import { accountLocation, BLOB_LOG_CATEGORIES, blobServiceId } from './readStorage.js';
 
 /** The diagnostic setting Reflex creates; a fixed name makes a retried fix overwrite, not duplicate. */
@@ -27,6 +29,7 @@ export function withSdkPropertyMarkers(patch: StorageAccountUpdateParameters): S
     { ...patch },
     patch.allowBlobPublicAccess !== undefined ? { AllowBlobPublicAccess: patch.allowBlobPublicAccess } : {},
     patch.enableHttpsTrafficOnly !== undefined ? { EnableHttpsTrafficOnly: patch.enableHttpsTrafficOnly } : {},
+    patch.networkRuleSet !== undefined ? { NetworkRuleSet: patch.networkRuleSet } : {},
   );
 }
 
@@ -44,7 +47,11 @@ function beforeOf(fix: Fix, p: StoragePosture): unknown {
     case 'require-secure-transport':
       return { enableHttpsTrafficOnly: p.transport.httpsOnly, minimumTlsVersion: p.transport.minimumTls ?? null };
     case 'set-container-access':
-      return fix.containers.map((c) => ({ name: c.name, publicAccess: c.from }));
+      // The account switch is kept with it: putting a container back to public needs the account to allow it.
+      return {
+        containers: fix.containers.map((c) => ({ name: c.name, publicAccess: c.from })),
+        allowBlobPublicAccess: p.publicAccess.allowBlobPublicAccess ?? true,
+      };
     case 'enable-logging':
       return { diagnosticSetting: p.logging.setting ?? null, workspaceId: p.logging.target ?? null };
     case 'enable-encryption':
@@ -70,6 +77,8 @@ export function describeStorageFix(fix: Fix, p: StoragePosture): CallDescription
     permission: 'Microsoft.Storage/storageAccounts/write',
   });
   switch (fix.type) {
+    case 'isolate':
+      return describeStorageContainment(p);
     case 'disallow-public-containers':
       return [update('--allow-blob-public-access false')];
     case 'require-secure-transport':
@@ -112,6 +121,7 @@ export async function applyStorageSteps(
   clients: ArmClients,
   steps: Step[],
   p: StoragePosture,
+  containment: { note?: ContainmentNote; now?: Date } = {},
 ): Promise<StepSettlement[]> {
   const { resourceGroup, account } = accountLocation(p.ref);
   const patchSteps = steps.filter((s) => ACCOUNT_PATCH_FIXES.has(s.fix.type));
@@ -144,6 +154,11 @@ export async function applyStorageSteps(
         const ids = new RequestIds();
         const fix = step.fix;
         switch (fix.type) {
+          case 'isolate':
+            return {
+              ok: true,
+              result: await containStorageAccount(clients, step, p, containment.note, containment.now ?? new Date()),
+            };
           case 'set-container-access': {
             const after = await Promise.all(
               fix.containers.map(async (c) => {
@@ -157,7 +172,10 @@ export async function applyStorageSteps(
                 return { name: c.name, publicAccess: updated.publicAccess ?? 'None' };
               }),
             );
-            return { ok: true, result: { before, after, requestIds: ids.list('BlobContainers_Update') } };
+            return {
+              ok: true,
+              result: { before, after: { containers: after }, requestIds: ids.list('BlobContainers_Update') },
+            };
           }
           case 'enable-logging': {
             const setting = await clients.monitor.diagnosticSettings.createOrUpdate(

@@ -1,8 +1,8 @@
 import { MonitorClient } from '@azure/arm-monitor';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
-import { InvocationContext } from '@azure/functions';
-import { configureBot } from '@reflex/azure';
+import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
+import { configureBot, reflexManual } from '@reflex/azure';
 import { MemoryAuditStore, MemoryTicketSink } from '@reflex/core';
 import { type ArmEmulator, armClientOptions, startArmEmulator } from '@reflex/sim';
 
@@ -75,4 +75,20 @@ export const WRITES = new Set(['PUT', 'PATCH', 'DELETE', 'POST']);
 /** Writes the bot made (requests after `from` in the call log, by the bot's principal). */
 export function botWrites(emulator: ArmEmulator) {
   return emulator.calls().filter((c) => WRITES.has(c.method) && c.principal.oid === BOT.oid && !c.fault);
+}
+
+/** Calls the manual HTTP function the way the Functions host would, with a JSON body. */
+export async function manual(
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<HttpResponseInit> {
+  return reflexManual(
+    new HttpRequest({
+      method: 'POST',
+      url: 'https://reflex.example/api/manual',
+      headers,
+      body: { string: JSON.stringify(body) },
+    }),
+    context('reflexManual'),
+  );
 }

@@ -123,7 +123,7 @@ describe('network security group through the real handlers', () => {
     expect(await ruleNames('nsg-manual')).toEqual([]);
   });
 
-  it('manual: bad input is a 400 with the problem; contain is a clear "not yet"', async () => {
+  it('manual: bad input is a 400 with the problem; contain of a resource Reflex does not govern is a 400', async () => {
     botOnEmulator(emulator);
     const call = (body: string) =>
       reflexManual(
@@ -135,7 +135,7 @@ describe('network security group through the real handlers', () => {
     expect(JSON.stringify(bad.jsonBody)).toContain('resource is required');
     expect((await call('not json')).status).toBe(400);
     const contain = await call(JSON.stringify({ action: 'contain', resource: `/subscriptions/${SUB}/x`, reason: 'r' }));
-    expect(contain.status).toBe(501);
+    expect(contain.status).toBe(400);
   });
 
   it('429s on the rule delete: still fixed', async () => {

@@ -1,0 +1,154 @@
+import type { SecurityRule } from '@azure/arm-network';
+import {
+  type CallDescription,
+  type FirewallPosture,
+  type IngressRule,
+  type Step,
+  UnsupportedResourceError,
+} from '@reflex/core';
+import type { ArmClients } from '../arm/clients.js';
+import { RequestIds } from '../arm/requestIds.js';
+import { CONTAINED_TAG, type ContainmentNote, containedTagValue, withContainedTag } from '../containment.js';
+import { nsgLocation } from './readNsg.js';
+
+/** The deny-all rule a containment adds (letters, digits and `-` only: valid as an NSG rule name everywhere). */
+export const CONTAIN_RULE_NAME = 'reflex-contain-deny-all-inbound';
+
+const PRIORITY_MIN = 100;
+const PRIORITY_MAX = 4096;
+
+/**
+ * The priority for the deny-all rule: 100 when free (NSG rules are evaluated lowest number first, so it beats
+ * every Allow rule). When 100 is taken, the lowest free number below the lowest-numbered inbound Allow rule; with
+ * no Allow rule at all, the lowest free number (only Deny rules sit above it then). When every number below the
+ * first Allow rule is taken, a deny rule cannot win, so containment refuses rather than claim what it cannot do.
+ */
+export function containPriority(rules: IngressRule[]): number {
+  const inbound = rules.filter((r) => r.direction === 'inbound' && r.id.toLowerCase() !== CONTAIN_RULE_NAME);
+  const used = new Set(inbound.map((r) => r.priority).filter((p): p is number => p !== undefined));
+  if (!used.has(PRIORITY_MIN)) return PRIORITY_MIN;
+  const allows = inbound.filter((r) => r.access === 'allow' && r.priority !== undefined);
+  const firstAllow = allows.length > 0 ? Math.min(...allows.map((r) => r.priority!)) : PRIORITY_MAX + 1;
+  for (let p = PRIORITY_MIN + 1; p < firstAllow && p <= PRIORITY_MAX; p++) if (!used.has(p)) return p;
+  const winners = allows.filter((r) => r.priority === firstAllow).map((r) => r.id);
+  throw new UnsupportedResourceError(
+    firstAllow <= PRIORITY_MAX
+      ? `cannot contain: every priority from ${PRIORITY_MIN} to ${firstAllow - 1} is taken, so Allow rule ` +
+          `${winners.join(', ')} (priority ${firstAllow}) would still win over a deny-all rule; free a priority ` +
+          `below ${firstAllow} or remove that rule, then contain again`
+      : 'cannot contain: no free inbound priority left (100-4096)',
+  );
+}
+
+export function containRuleDocument(priority: number): SecurityRule {
+  return {
+    description: 'Reflex containment: deny all inbound traffic (see the reflex:contained tag)',
+    protocol: '*',
+    sourcePortRange: '*',
+    destinationPortRange: '*',
+    sourceAddressPrefix: '*',
+    destinationAddressPrefix: '*',
+    access: 'Deny',
+    priority,
+    direction: 'Inbound',
+  };
+}
+
+export function describeNsgContainment(p: FirewallPosture): CallDescription[] {
+  const { resourceGroup: g, nsg } = nsgLocation(p.ref);
+  let priority: number | string;
+  try {
+    priority = containPriority(p.rules);
+  } catch {
+    priority = '<none free>';
+  }
+  return [
+    {
+      api: `PUT ${p.ref.id}/securityRules/${CONTAIN_RULE_NAME} (SecurityRules_CreateOrUpdate) Deny * → * at priority ${priority}`,
+      cli:
+        `az network nsg rule create --resource-group ${g} --nsg-name ${nsg} --name ${CONTAIN_RULE_NAME} ` +
+        `--priority ${priority} --direction Inbound --access Deny --protocol '*' --source-address-prefixes '*' ` +
+        `--source-port-ranges '*' --destination-address-prefixes '*' --destination-port-ranges '*'`,
+      permission: 'Microsoft.Network/networkSecurityGroups/securityRules/write',
+    },
+    {
+      api: `PATCH ${p.ref.id} (NetworkSecurityGroups_UpdateTags) tags.${CONTAINED_TAG}`,
+      cli: `az network nsg update --resource-group ${g} --name ${nsg} --set tags.${CONTAINED_TAG}=<time remediation: reason>`,
+      permission: 'Microsoft.Network/networkSecurityGroups/write',
+    },
+  ];
+}
+
+/** The shape of a rule that decides traffic; what undo compares. */
+export function ruleShape(r: SecurityRule): Record<string, unknown> {
+  const many = (one: string | undefined, list: string[] | undefined) =>
+    [...(list?.length ? list : one ? [one] : [])].sort();
+  return {
+    access: r.access,
+    direction: r.direction,
+    priority: r.priority,
+    protocol: r.protocol,
+    sources: [
+      ...many(r.sourceAddressPrefix, r.sourceAddressPrefixes),
+      ...(r.sourceApplicationSecurityGroups ?? []).map((g) => g.id ?? ''),
+    ].sort(),
+    sourcePorts: many(r.sourcePortRange, r.sourcePortRanges),
+    destinations: [
+      ...many(r.destinationAddressPrefix, r.destinationAddressPrefixes),
+      ...(r.destinationApplicationSecurityGroups ?? []).map((g) => g.id ?? ''),
+    ].sort(),
+    destinationPorts: many(r.destinationPortRange, r.destinationPortRanges),
+  };
+}
+
+/**
+ * Containment of an NSG: a Deny-all inbound rule at the priority `containPriority` picks, then the
+ * `reflex:contained` tag (merged into the NSG's tags: a tag PATCH replaces the whole set). Verified on a
+ * re-read: the rule is there as written and no inbound Allow rule is evaluated before it. The two writes go one
+ * after the other, since ARM serialises updates of one NSG.
+ */
+export async function containNsg(
+  clients: ArmClients,
+  step: Step,
+  p: FirewallPosture,
+  note: ContainmentNote | undefined,
+  now: Date,
+): Promise<{ before: unknown; after: unknown; requestIds: string[] }> {
+  const { resourceGroup, nsg } = nsgLocation(p.ref);
+  const priority = containPriority(p.rules);
+  const existing = p.rules.find((r) => r.id.toLowerCase() === CONTAIN_RULE_NAME);
+  const document = containRuleDocument(priority);
+  const tag = containedTagValue(now, step.id, note);
+  const ids = new RequestIds();
+  await clients.network.securityRules.createOrUpdate(resourceGroup, nsg, CONTAIN_RULE_NAME, document, {
+    ...clients.lro,
+    onResponse: ids.capture,
+  });
+  await clients.network.networkSecurityGroups.updateTags(
+    resourceGroup,
+    nsg,
+    { tags: withContainedTag(p.tags, tag) },
+    { onResponse: ids.capture },
+  );
+
+  const reread = await clients.network.networkSecurityGroups.get(resourceGroup, nsg);
+  const rules = reread.securityRules ?? [];
+  const written = rules.find((r) => r.name?.toLowerCase() === CONTAIN_RULE_NAME);
+  if (!written || JSON.stringify(ruleShape(written)) !== JSON.stringify(ruleShape(document))) {
+    throw new Error(`containment not verified: ${CONTAIN_RULE_NAME} is missing or not as written on the re-read`);
+  }
+  const earlier = rules.filter(
+    (r) => r.direction === 'Inbound' && r.access === 'Allow' && r.priority !== undefined && r.priority < priority,
+  );
+  if (earlier.length > 0) {
+    throw new Error(
+      `containment not verified: Allow rule(s) ${earlier.map((r) => `${r.name} (${r.priority})`).join(', ')} come before the deny-all rule`,
+    );
+  }
+  if (reread.tags?.[CONTAINED_TAG] !== tag) throw new Error('containment not verified: the tag was not written');
+  return {
+    before: { rule: CONTAIN_RULE_NAME, existed: existing !== undefined, tag: p.tags[CONTAINED_TAG] ?? null },
+    after: { rule: CONTAIN_RULE_NAME, priority, document: ruleShape(written), tag },
+    requestIds: ids.list('SecurityRules_CreateOrUpdate+NetworkSecurityGroups_UpdateTags'),
+  };
+}
