@@ -1,17 +1,89 @@
-/** Bundles each Lambda handler into one self-contained ESM file: aws-lambda/dist/<handler>.mjs. */
-import { statSync } from 'node:fs';
+/**
+ * Bundles each Lambda handler into one self-contained ESM file: aws-lambda/dist/<handler>.mjs.
+ *
+ * Size (issue 7, target ≤ 1 MB each). `npx tsx aws-lambda/build.ts --analyze` prints esbuild's analysis. Two things
+ * defeat esbuild's tree shaking, and are undone here at load time (nothing is patched on disk):
+ * - AWS SDK v3 schemas (`dist-es/schemas/schemas_0.js`): each client's whole API as `export var X$ = [...]`. Many
+ *   entries hold object literals with computed keys (`{ [_xN]: "Min" }`); esbuild cannot prove a computed key free of
+ *   side effects, so it keeps every such statement and everything it references (EC2: 550 KiB of schemas for the ~20
+ *   operations Reflex calls). The keys are module constants (`const _xN = "xmlName"`), so they are inlined as literals.
+ * - The same files register every modelled error class of the service at load time (CloudTrail: 87, with their
+ *   schemas), which keeps all of them. Those registrations are dropped: an error then arrives as the service's base
+ *   exception with `name` = the error code (`TrailNotFoundException`, `NoSuchBucketPolicy`...), `$metadata` and the
+ *   message, which is all Reflex reads (`errorCode()`, `isTransient()`; the SDK's retry classifies by code and status
+ *   too). What is lost is `instanceof <ModelledError>`, which Reflex never uses.
+ * - zod's classic `z` bundles every locale (`z.locales`, ~50 languages); core only uses the English default messages,
+ *   so the locales index is replaced with one that exports `en`.
+ * The SDK stays bundled (the pinned, tested version), not taken from the Lambda runtime. Rarely used clients (S3
+ * Control, CloudTrail, DynamoDB, Secrets Manager) are loaded with `import()`: in one file, esbuild wraps them in lazy
+ * initialisers, so a cold start only evaluates what the event needs.
+ */
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { analyzeMetafile, build, type Plugin } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const HANDLERS = ['events', 'manual'];
+export const HANDLERS = ['events', 'manual'];
 
-export async function buildBundles(): Promise<{ file: string; bytes: number }[]> {
+const inlineSchemaKeys: Plugin = {
+  name: 'reflex-inline-sdk-schema-keys',
+  setup(b) {
+    b.onLoad({ filter: /@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const constants = new Map<string, string>();
+      for (const m of text.matchAll(/^const (_\w+) = ("(?:[^"\\]|\\.)*");$/gm)) constants.set(m[1]!, m[2]!);
+      const contents = text
+        .replace(/\[(_\w+)\]:/g, (all, name: string) => {
+          const value = constants.get(name);
+          return value === undefined ? all : `${value}:`;
+        })
+        // Modelled errors: see the note above. The service's base exception (`_s_registry`) stays registered.
+        .replace(/^n\d+_registry\.registerError\(\w+\$, \w+\);$/gm, '');
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+const englishOnlyZod: Plugin = {
+  name: 'reflex-zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * In Lambda the execution role's credentials are in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN), so the bundles resolve credentials from there only. The SDK's default chain would also bundle
+ * profiles, SSO, web identity, process and IMDS providers and the STS/SSO clients they need (~85 KiB) that a function
+ * never uses. The CLI and the demo run from source and keep the full chain.
+ */
+const environmentCredentials: Plugin = {
+  name: 'reflex-environment-credentials',
+  setup(b) {
+    b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: 'reflex-environment-credentials',
+      namespace: 'reflex',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'reflex' }, () => ({
+      contents: [
+        "import { fromEnv } from '@aws-sdk/credential-provider-env';",
+        'export const defaultProvider = (init = {}) => fromEnv(init);',
+      ].join('\n'),
+      resolveDir: here,
+      loader: 'js',
+    }));
+  },
+};
+
+export async function buildBundles(opts: { analyze?: boolean } = {}): Promise<{ file: string; bytes: number }[]> {
   const out: { file: string; bytes: number }[] = [];
   for (const name of HANDLERS) {
     const outfile = join(here, 'dist', `${name}.mjs`);
-    await build({
+    const result = await build({
       entryPoints: [join(here, 'src', 'handlers', `${name}.ts`)],
       outfile,
       bundle: true,
@@ -20,8 +92,10 @@ export async function buildBundles(): Promise<{ file: string; bytes: number }[]>
       target: 'node20',
       minify: true,
       treeShaking: true,
+      metafile: opts.analyze === true,
       // The SDK is bundled too: the pinned version we tested, not whatever the runtime ships.
       mainFields: ['module', 'main'],
+      plugins: [inlineSchemaKeys, englishOnlyZod, environmentCredentials],
       // Some dependencies are CommonJS and call require(); ESM output needs one.
       banner: {
         js: "import { createRequire as __reflexCreateRequire } from 'node:module'; const require = __reflexCreateRequire(import.meta.url);",
@@ -29,11 +103,25 @@ export async function buildBundles(): Promise<{ file: string; bytes: number }[]>
       legalComments: 'none',
       logLevel: 'warning',
     });
-    out.push({ file: outfile, bytes: statSync(outfile).size });
+    if (opts.analyze && result.metafile) {
+      const byPackage = new Map<string, number>();
+      for (const [file, input] of Object.entries(Object.values(result.metafile.outputs)[0]?.inputs ?? {})) {
+        const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file.split('/').slice(0, 2).join('/');
+        byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + input.bytesInOutput);
+      }
+      const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15);
+      console.log(
+        `${name}.mjs by package:\n${top.map(([p, n]) => `  ${(n / 1024).toFixed(0).padStart(5)} KiB  ${p}`).join('\n')}`,
+      );
+      if (process.argv.includes('--verbose')) console.log(await analyzeMetafile(result.metafile, { verbose: false }));
+    }
+    out.push({ file: outfile, bytes: (await stat(outfile)).size });
   }
   return out;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  for (const { file, bytes } of await buildBundles()) console.log(`${file}  ${(bytes / 1024).toFixed(0)} KiB`);
+  const analyze = process.argv.includes('--analyze');
+  for (const { file, bytes } of await buildBundles({ analyze }))
+    console.log(`${file}  ${(bytes / 1024).toFixed(0)} KiB`);
 }

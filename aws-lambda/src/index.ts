@@ -1,7 +1,7 @@
 /** @reflex/aws: AWS events → targets, S3 / EC2 / CloudTrail / account readers and fixers, Lambda handlers. */
 
-export { AwsAdapter } from './adapter.js';
-export { LogAuditSink } from './audit.js';
+export { AwsAdapter, type AwsAdapterOptions } from './adapter.js';
+export { LogAuditSink, LoggedAuditStore } from './audit.js';
 export {
   type AwsClientOptions,
   type AwsClients,
@@ -9,9 +9,24 @@ export {
   cachedClients,
   createAwsClients,
 } from './clients.js';
+export { CONTAINED_TAG, type ContainmentContext, QUARANTINE_GROUP } from './ec2/instance.js';
 export { errorCode, isTransient } from './errors.js';
 export * from './events/index.js';
 export { type Bot, type BotDeps, createBot, type InvocationContext, TransientFailure } from './handlers/bot.js';
 export { createEventsHandler } from './handlers/events.js';
-export { createManualHandler } from './handlers/manual.js';
+export { createManualHandler, lockdownExceptions, type ManualReport } from './handlers/manual.js';
+export { exceptPrincipalPatterns, LOCKDOWN_SID } from './s3/containment.js';
+export {
+  parseSecretReference,
+  type ResolvedEnv,
+  resolveSecretReferences,
+  SECRET_REFERENCE,
+  type SecretOptions,
+} from './secrets.js';
+export {
+  DynamoDbAuditStore,
+  DynamoDbBlastRadiusStore,
+  DynamoDbEventLedger,
+  type DynamoStoreOptions,
+} from './state/dynamodb.js';
 export { resolveLookup, sweepTargets } from './sweep.js';

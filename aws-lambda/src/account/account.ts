@@ -1,8 +1,26 @@
-import { EnableEbsEncryptionByDefaultCommand, GetEbsEncryptionByDefaultCommand } from '@aws-sdk/client-ec2';
-import { GetPublicAccessBlockCommand, PutPublicAccessBlockCommand } from '@aws-sdk/client-s3-control';
-import type { AccountPosture, CallDescription, Fix, ResourceRef, StepResult } from '@reflex/core';
+import {
+  DisableEbsEncryptionByDefaultCommand,
+  EnableEbsEncryptionByDefaultCommand,
+  GetEbsEncryptionByDefaultCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  DeletePublicAccessBlockCommand,
+  GetPublicAccessBlockCommand,
+  PutPublicAccessBlockCommand,
+} from '@aws-sdk/client-s3-control';
+import type {
+  AccountPosture,
+  AuditRecord,
+  CallDescription,
+  Fix,
+  PublicAccessBlock,
+  ResourceRef,
+  RestoreResult,
+  StepResult,
+} from '@reflex/core';
 import type { AwsClients } from '../clients.js';
 import { requestIdOf, unlessMissing } from '../errors.js';
+import { blockDifference, sameBlock } from '../s3/containment.js';
 import { toBlock } from '../s3/posture.js';
 
 /** Account-wide settings of one region: EBS encryption by default (regional) and S3 Block Public Access (global). */
@@ -73,5 +91,56 @@ export function describeAccountFix(fix: Fix, posture: AccountPosture): CallDescr
       ];
     default:
       return [];
+  }
+}
+
+/** Undo of the account-level fixes: EBS encryption by default off again, the account's S3 block as it was. */
+export async function restoreAccountFix(
+  clients: AwsClients,
+  record: AuditRecord,
+  current: AccountPosture,
+  check: boolean,
+): Promise<RestoreResult> {
+  const account = record.resource.account;
+  const done = (requestIds: string[] = []): RestoreResult => ({
+    status: check ? 'restorable' : 'restored',
+    requestIds,
+  });
+  switch (record.fix.type) {
+    case 'enable-ebs-default-encryption': {
+      const before = (record.before as { ebsEncryptionByDefault?: boolean }).ebsEncryptionByDefault === true;
+      if (current.ebsEncryptionByDefault === before) return { status: 'restored', requestIds: [] };
+      if (!current.ebsEncryptionByDefault)
+        return {
+          status: 'refused',
+          differences: [`${account}/${record.resource.region}: EBS encryption by default is off; Reflex turned it on`],
+        };
+      if (check) return done();
+      return done(requestIdOf(await clients.ec2.send(new DisableEbsEncryptionByDefaultCommand({}))));
+    }
+    case 'block-public-access': {
+      const before = record.before as PublicAccessBlock | null;
+      const now = current.s3PublicAccessBlock ?? null;
+      if (sameBlock(now, before)) return { status: 'restored', requestIds: [] };
+      const diff = blockDifference(`account ${account} (S3)`, now, record.after as PublicAccessBlock);
+      if (diff.length > 0) return { status: 'refused', differences: diff };
+      if (check) return done();
+      const out = before
+        ? await clients.s3control.send(
+            new PutPublicAccessBlockCommand({
+              AccountId: account,
+              PublicAccessBlockConfiguration: {
+                BlockPublicAcls: before.blockPublicAcls,
+                IgnorePublicAcls: before.ignorePublicAcls,
+                BlockPublicPolicy: before.blockPublicPolicy,
+                RestrictPublicBuckets: before.restrictPublicBuckets,
+              },
+            }),
+          )
+        : await clients.s3control.send(new DeletePublicAccessBlockCommand({ AccountId: account }));
+      return done(requestIdOf(out));
+    }
+    default:
+      return { status: 'refused', differences: [`Reflex cannot undo ${record.fix.type} on an account`] };
   }
 }

@@ -3,8 +3,17 @@ import {
   GetTrailStatusCommand,
   ListTagsCommand,
   StartLoggingCommand,
+  StopLoggingCommand,
 } from '@aws-sdk/client-cloudtrail';
-import type { CallDescription, Fix, ResourceRef, StepResult, TrailPosture } from '@reflex/core';
+import type {
+  AuditRecord,
+  CallDescription,
+  Fix,
+  ResourceRef,
+  RestoreResult,
+  StepResult,
+  TrailPosture,
+} from '@reflex/core';
 import { errorCode, requestIdOf } from '../errors.js';
 
 /**
@@ -49,4 +58,21 @@ export function describeTrailFix(fix: Fix, posture: TrailPosture): CallDescripti
       permission: 'cloudtrail:StartLogging',
     },
   ];
+}
+
+/** Undo of StartLogging: StopLogging, only if the trail was recorded as not logging and logs now as Reflex left it. */
+export async function restoreTrailLogging(
+  cloudtrail: CloudTrailClient,
+  record: AuditRecord,
+  current: TrailPosture | null,
+  check: boolean,
+): Promise<RestoreResult> {
+  const name = record.resource.name;
+  if (!current) return { status: 'refused', differences: [`trail ${name} no longer exists`] };
+  const before = record.before as { logging: boolean };
+  if (current.logging === before.logging) return { status: 'restored', requestIds: [] };
+  if (!current.logging) return { status: 'refused', differences: [`trail ${name} is not logging; Reflex started it`] };
+  if (check) return { status: 'restorable', requestIds: [] };
+  const out = await cloudtrail.send(new StopLoggingCommand({ Name: name }));
+  return { status: 'restored', requestIds: requestIdOf(out) };
 }

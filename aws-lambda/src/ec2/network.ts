@@ -1,11 +1,20 @@
 import {
   CreateFlowLogsCommand,
+  DeleteFlowLogsCommand,
   DescribeFlowLogsCommand,
   DescribeVpcsCommand,
   type EC2Client,
   type FlowLog,
 } from '@aws-sdk/client-ec2';
-import type { CallDescription, Fix, NetworkPosture, ResourceRef, StepResult } from '@reflex/core';
+import type {
+  AuditRecord,
+  CallDescription,
+  Fix,
+  NetworkPosture,
+  ResourceRef,
+  RestoreResult,
+  StepResult,
+} from '@reflex/core';
 import { errorCode, requestIdOf } from '../errors.js';
 
 /** A VPC and its flow logs; null when the VPC is gone. */
@@ -90,4 +99,29 @@ export function describeFlowLogsFix(fix: Fix, posture: NetworkPosture): CallDesc
       permission: 'ec2:CreateFlowLogs',
     },
   ];
+}
+
+/** Undo of CreateFlowLogs: deletes the flow logs Reflex created, while they all still exist. */
+export async function restoreFlowLogs(
+  ec2: EC2Client,
+  record: AuditRecord,
+  current: NetworkPosture | null,
+  check: boolean,
+): Promise<RestoreResult> {
+  const vpc = record.resource.name;
+  if (!current) return { status: 'refused', differences: [`VPC ${vpc} no longer exists`] };
+  const created = (record.after as { flowLogIds: string[] }).flowLogIds;
+  const present = new Set(current.flowLogs.map((f) => f.id));
+  if (created.every((id) => !present.has(id))) return { status: 'restored', requestIds: [] };
+  const missing = created.filter((id) => !present.has(id));
+  if (missing.length > 0)
+    return {
+      status: 'refused',
+      differences: [`${vpc}: flow log(s) ${missing.join(', ')} that Reflex created were deleted since`],
+    };
+  if (check) return { status: 'restorable', requestIds: [] };
+  const out = await ec2.send(new DeleteFlowLogsCommand({ FlowLogIds: created }));
+  const failed = out.Unsuccessful?.[0]?.Error;
+  if (failed) throw Object.assign(new Error(failed.Message ?? 'DeleteFlowLogs failed'), { name: failed.Code });
+  return { status: 'restored', requestIds: requestIdOf(out) };
 }

@@ -10,12 +10,14 @@ import {
   type SecurityGroupRuleRequest,
 } from '@aws-sdk/client-ec2';
 import type {
+  AuditRecord,
   CallDescription,
   FirewallPosture,
   Fix,
   IngressChange,
   IngressRule,
   ResourceRef,
+  RestoreResult,
   Source,
   StepResult,
 } from '@reflex/core';
@@ -110,8 +112,10 @@ function toPermission(rule: IngressRule): IpPermission {
     ToPort: r.ToPort,
     ...(r.CidrIpv4 ? { IpRanges: [{ CidrIp: r.CidrIpv4, Description: r.Description }] } : {}),
     ...(r.CidrIpv6 ? { Ipv6Ranges: [{ CidrIpv6: r.CidrIpv6, Description: r.Description }] } : {}),
-    ...(r.PrefixListId ? { PrefixListIds: [{ PrefixListId: r.PrefixListId }] } : {}),
-    ...(r.ReferencedGroupId ? { UserIdGroupPairs: [{ GroupId: r.ReferencedGroupId }] } : {}),
+    ...(r.PrefixListId ? { PrefixListIds: [{ PrefixListId: r.PrefixListId, Description: r.Description }] } : {}),
+    ...(r.ReferencedGroupId
+      ? { UserIdGroupPairs: [{ GroupId: r.ReferencedGroupId, Description: r.Description }] }
+      : {}),
   };
 }
 
@@ -166,11 +170,15 @@ export async function applyRevokeIngress(ec2: EC2Client, fix: Fix, posture: Fire
     );
     requestIds.push(...requestIdOf(out));
   }
+  let addedRules = added;
   if (added.length > 0) {
     const out = await ec2.send(
       new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: added.map(toPermission) }),
     );
     requestIds.push(...requestIdOf(out));
+    // The new rules' ids, so that an undo can revoke exactly them.
+    const created = (out.SecurityGroupRules ?? []).filter((r) => !r.IsEgress).map(toIngressRule);
+    addedRules = added.map((a) => ({ ...a, id: created.find((c) => ruleKey(c) === ruleKey(a))?.id ?? a.id }));
   }
   return {
     // The exact rules as they were, so an undo can authorize them again.
@@ -179,7 +187,7 @@ export async function applyRevokeIngress(ec2: EC2Client, fix: Fix, posture: Fire
       groupId: GroupId,
       revoked: revoked.map((r) => r.id),
       narrowed: replaced.map((c) => c.after[0]),
-      added,
+      added: addedRules,
       ...(alreadyGone.length > 0 ? { alreadyGone } : {}),
     },
     requestIds,
@@ -212,4 +220,135 @@ export function describeRevokeIngress(fix: Fix, posture: FirewallPosture): CallD
       permission: 'ec2:AuthorizeSecurityGroupIngress',
     });
   return calls;
+}
+
+/** What a rule does, without its id or description: protocol, ports and source. */
+export function ruleKey(r: IngressRule): string {
+  const ports = r.ports.map((p) => `${p.from}-${p.to}`).join(',') || 'all';
+  const sources = r.sources.map((s) => `${s.kind}:${s.value}`).join(',');
+  return `${r.protocol} ${ports} from ${sources}`;
+}
+
+const show = (r: IngressRule) => `${r.id ? `${r.id} ` : ''}(${ruleKey(r)})`;
+
+/**
+ * Containment of a group: every inbound rule revoked, in one call by rule id, verified by a re-read. The
+ * before/after have the shape of a `revoke-ingress` step, so one restore serves both.
+ */
+export async function applyIsolateGroup(ec2: EC2Client, posture: FirewallPosture): Promise<StepResult> {
+  const GroupId = posture.ref.name;
+  const inbound = (await describeRules(ec2, GroupId)).filter((r) => !r.IsEgress).map(toIngressRule);
+  const requestIds: string[] = [];
+  if (inbound.length > 0)
+    requestIds.push(
+      ...requestIdOf(
+        await ec2.send(
+          new RevokeSecurityGroupIngressCommand({ GroupId, SecurityGroupRuleIds: inbound.map((r) => r.id) }),
+        ),
+      ),
+    );
+  const left = (await describeRules(ec2, GroupId)).filter((r) => !r.IsEgress);
+  if (left.length > 0)
+    throw new Error(`inbound rules still present on re-read: ${left.map((r) => r.SecurityGroupRuleId).join(', ')}`);
+  return {
+    before: { groupId: GroupId, rules: inbound },
+    after: { groupId: GroupId, revoked: inbound.map((r) => r.id), narrowed: [], added: [], noIngress: true },
+    requestIds,
+  };
+}
+
+export function describeIsolateGroup(posture: FirewallPosture): CallDescription[] {
+  const inbound = posture.rules.filter((r) => r.direction === 'inbound');
+  if (inbound.length === 0) return [];
+  return [
+    {
+      api: 'ec2:RevokeSecurityGroupIngress',
+      cli: `aws ec2 revoke-security-group-ingress --group-id ${posture.ref.name} --security-group-rule-ids ${inbound.map((r) => r.id).join(' ')}`,
+      permission: 'ec2:RevokeSecurityGroupIngress',
+    },
+  ];
+}
+
+interface IngressBefore {
+  groupId: string;
+  rules: IngressRule[];
+}
+interface IngressAfter {
+  groupId: string;
+  revoked: string[];
+  narrowed: IngressRule[];
+  added: IngressRule[];
+  alreadyGone?: string[];
+  noIngress?: boolean;
+}
+
+/**
+ * Undo of `revoke-ingress` and of a group's containment. Refuses when the group moved on since: a revoked rule is
+ * back, a narrowed or added rule changed or went, or (containment) any inbound rule appeared. Otherwise the revoked
+ * rules are authorized again with their descriptions, narrowed rules modified back in place, added rules revoked.
+ */
+export async function restoreIngress(
+  ec2: EC2Client,
+  record: AuditRecord,
+  current: FirewallPosture | null,
+  check: boolean,
+): Promise<RestoreResult> {
+  const before = record.before as IngressBefore;
+  const after = record.after as IngressAfter;
+  const GroupId = after.groupId;
+  if (!current) return { status: 'refused', differences: [`security group ${GroupId} no longer exists`] };
+  const inbound = current.rules.filter((r) => r.direction === 'inbound');
+  const byId = new Map(inbound.map((r) => [r.id, r]));
+  const present = new Set(inbound.map(ruleKey));
+  const gone = new Set(after.alreadyGone ?? []);
+  const revoked = before.rules.filter((r) => after.revoked.includes(r.id) && !gone.has(r.id));
+  const differences: string[] = [];
+  for (const r of revoked)
+    if (byId.has(r.id) || present.has(ruleKey(r)))
+      differences.push(`${GroupId}: revoked rule ${show(r)} is present again`);
+  for (const n of after.narrowed) {
+    const now = byId.get(n.id);
+    if (!now) differences.push(`${GroupId}: rule ${show(n)} that Reflex narrowed is gone`);
+    else if (ruleKey(now) !== ruleKey(n))
+      differences.push(`${GroupId}: rule ${n.id} is now (${ruleKey(now)}), Reflex left (${ruleKey(n)})`);
+  }
+  for (const a of after.added)
+    if (!(a.id ? byId.has(a.id) : present.has(ruleKey(a))))
+      differences.push(`${GroupId}: rule ${show(a)} that Reflex added is gone`);
+  if (after.noIngress)
+    for (const r of inbound)
+      if (!revoked.some((v) => ruleKey(v) === ruleKey(r)))
+        differences.push(`${GroupId}: inbound rule ${show(r)} was added after the containment`);
+  if (differences.length > 0) return { status: 'refused', differences };
+  if (check) return { status: 'restorable', requestIds: [] };
+
+  const requestIds: string[] = [];
+  if (after.added.length > 0) {
+    const ids = after.added.map((a) => a.id || inbound.find((r) => ruleKey(r) === ruleKey(a))?.id);
+    const SecurityGroupRuleIds = ids.filter((id): id is string => !!id);
+    if (SecurityGroupRuleIds.length > 0)
+      requestIds.push(
+        ...requestIdOf(await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId, SecurityGroupRuleIds }))),
+      );
+  }
+  const narrowedIds = new Set(after.narrowed.map((n) => n.id));
+  const back = before.rules.filter((r) => narrowedIds.has(r.id));
+  if (back.length > 0)
+    requestIds.push(
+      ...requestIdOf(
+        await ec2.send(
+          new ModifySecurityGroupRulesCommand({
+            GroupId,
+            SecurityGroupRules: back.map((r) => ({ SecurityGroupRuleId: r.id, SecurityGroupRule: toRuleRequest(r) })),
+          }),
+        ),
+      ),
+    );
+  if (revoked.length > 0)
+    requestIds.push(
+      ...requestIdOf(
+        await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: revoked.map(toPermission) })),
+      ),
+    );
+  return { status: 'restored', requestIds };
 }

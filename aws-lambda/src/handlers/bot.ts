@@ -2,8 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import {
   type Alarm,
   type AuditSink,
+  type AuditStore,
   type BlastRadiusStore,
   type Clock,
+  createTicketSinks,
   type EnginePorts,
   type EventLedger,
   errorMessage,
@@ -18,16 +20,31 @@ import {
   type TicketSink,
 } from '@reflex/core';
 import { AwsAdapter } from '../adapter.js';
-import { LogAuditSink } from '../audit.js';
-import { type ClientsForRegion, cachedClients } from '../clients.js';
+import { LogAuditSink, LoggedAuditStore } from '../audit.js';
+import { type AwsClientOptions, type ClientsForRegion, cachedClients } from '../clients.js';
+import { resolveSecretReferences, type SecretOptions } from '../secrets.js';
+import { DynamoDbAuditStore, DynamoDbBlastRadiusStore, DynamoDbEventLedger } from '../state/dynamodb.js';
 
 /** What a handler is built from; every part has a production default, tests replace the ones they watch. */
 export interface BotDeps {
   /** Default: `policyFromEnv()` (REFLEX_POLICY / REFLEX_POLICY_FILE / REFLEX_KILL_SWITCH), read once. */
   policy?: Policy | (() => Policy);
   clients?: ClientsForRegion;
+  /**
+   * Default: `createTicketSinks(policy, env)` once per container, after the environment's `secretsmanager:`
+   * references are resolved (JSON lines to stdout when the policy configures no ticket system).
+   */
   tickets?: TicketSink;
+  /**
+   * Default: the DynamoDB table `REFLEX_AUDIT_TABLE` (and log lines), else log lines only. Undo needs a store that
+   * can be read back (an `AuditStore`).
+   */
   audit?: AuditSink;
+  /** The environment the bot configures itself from. Default: `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Endpoint / credentials for the clients the bot creates itself (DynamoDB, Secrets Manager); default: the SDK's. */
+  awsOptions?: AwsClientOptions;
+  secrets?: SecretOptions;
   blastRadius?: BlastRadiusStore;
   ledger?: EventLedger;
   clock?: Clock;
@@ -48,7 +65,13 @@ export interface InvocationContext {
 export interface Bot {
   /** The policy, or the problems that make it unusable (then nothing acts). */
   policy(): Policy | PolicyError;
+  /** Resolves secret references and builds the ticket sinks, once per container; every invocation awaits it. */
+  prepare(policy: Policy): Promise<void>;
   ports: EnginePorts;
+  adapter: AwsAdapter;
+  /** The audit trail when it can be read back (undo); undefined when records only go to the log. */
+  auditStore?: AuditStore;
+  env: Record<string, string | undefined>;
   clients: ClientsForRegion;
   logger: Logger;
   concurrency: number;
@@ -68,30 +91,78 @@ export class TransientFailure extends Error {
 
 export function createBot(deps: BotDeps = {}): Bot {
   const logger = deps.logger ?? new Logger({ serviceName: 'reflex-aws' });
+  const env = deps.env ?? process.env;
   let loaded: Policy | PolicyError | undefined;
   const policy = () => {
     loaded ??= loadPolicy(deps.policy);
     return loaded;
   };
   const clients = deps.clients ?? cachedClients();
+  const aws = deps.awsOptions ?? {};
+  const auditTable = env.REFLEX_AUDIT_TABLE?.trim();
+  const stateTable = env.REFLEX_STATE_TABLE?.trim();
+  const audit: AuditSink =
+    deps.audit ??
+    (auditTable
+      ? new LoggedAuditStore(logger, new DynamoDbAuditStore({ ...aws, tableName: auditTable }))
+      : new LogAuditSink(logger));
+  const adapter = new AwsAdapter(clients, {
+    containment: { snapshots: /^(1|true|yes|on)$/i.test(env.REFLEX_CONTAIN_SNAPSHOTS ?? '') },
+  });
   const ports: EnginePorts = {
-    adapter: new AwsAdapter(clients),
-    tickets: deps.tickets ?? new JsonLinesTicketSink(),
-    audit: deps.audit ?? new LogAuditSink(logger),
-    blastRadius: deps.blastRadius ?? new InMemoryBlastRadiusStore(),
-    ledger: deps.ledger ?? new InMemoryEventLedger(),
+    adapter,
+    tickets: deps.tickets ?? pendingTickets,
+    audit,
+    blastRadius:
+      deps.blastRadius ??
+      (stateTable ? new DynamoDbBlastRadiusStore({ ...aws, tableName: stateTable }) : new InMemoryBlastRadiusStore()),
+    ledger:
+      deps.ledger ??
+      (stateTable ? new DynamoDbEventLedger({ ...aws, tableName: stateTable }) : new InMemoryEventLedger()),
     ...(deps.clock ? { clock: deps.clock } : {}),
     onAlarm: deps.onAlarm ?? ((alarm) => logger.warn('reflex.alarm', { alarm })),
   };
+  let prepared: Promise<void> | undefined;
+  const prepare = (p: Policy): Promise<void> => {
+    if (deps.tickets) return Promise.resolve();
+    prepared ??= (async () => {
+      const resolved = await resolveSecretReferences(env, { ...aws, ...deps.secrets });
+      for (const problem of resolved.problems) logger.warn('reflex.secrets', { problem });
+      const sinks = createTicketSinks(p, resolved.env);
+      for (const problem of sinks.problems) logger.warn('reflex.tickets', { problem });
+      ports.tickets = sinks;
+      // A secret that could not be read now may be readable on the next invocation.
+      if (resolved.problems.length > 0) prepared = undefined;
+    })().catch((err: unknown) => {
+      prepared = undefined;
+      ports.tickets = new JsonLinesTicketSink();
+      logger.warn('reflex.tickets', {
+        problem: `could not set up the ticket sinks (JSON lines to stdout meanwhile): ${errorMessage(err)}`,
+      });
+    });
+    return prepared ?? Promise.resolve();
+  };
+  const auditStore = 'byRemediation' in audit ? (audit as AuditStore) : undefined;
   return {
     policy,
+    prepare,
     ports,
+    adapter,
+    ...(auditStore ? { auditStore } : {}),
+    env,
     clients,
     logger,
     concurrency: deps.concurrency ?? 16,
     ...(deps.account ? { account: deps.account } : {}),
   };
 }
+
+/** Until `prepare` has built the real sinks: never used by a handler, which always awaits `prepare` first. */
+const pendingTickets: TicketSink = {
+  async file() {
+    throw new Error('ticket sinks are not ready: the handler did not await prepare()');
+  },
+};
 
 function loadPolicy(source: BotDeps['policy']): Policy | PolicyError {
   try {

@@ -23,6 +23,7 @@ export function createEventsHandler(deps: BotDeps = {}) {
   return async function handleEvent(event: unknown, _context?: InvocationContext): Promise<Report> {
     const policy = bot.policy();
     if (policy instanceof PolicyError) return finish(bot, invalidPolicyReport(policy), 'invalid policy');
+    await bot.prepare(policy);
     const parsed = parseEvent(event);
     switch (parsed.kind) {
       case 'malformed': {

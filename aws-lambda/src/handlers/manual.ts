@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type AuditRecord,
   awsRefs,
+  contain,
   errorMessage,
   handleTargets,
   type ManualRequest,
@@ -12,12 +14,15 @@ import {
   type ResourceRef,
   refFromArn,
   type Trigger,
+  type UndoResult,
+  undo,
 } from '@reflex/core';
 import { defaultRegion } from '../clients.js';
 import { isTransient } from '../errors.js';
 import { sweepTargets } from '../sweep.js';
 import {
   accountOf,
+  type Bot,
   type BotDeps,
   createBot,
   finish,
@@ -26,15 +31,20 @@ import {
   TransientFailure,
 } from './bot.js';
 
+/** What the manual handler answers: the report, and for `undo` the engine's own result (steps, differences). */
+export type ManualReport = Report & { undo?: UndoResult };
+
 /**
- * Direct invocation: `{ action: 'remediate' | 'sweep', resource, dryRun?, reason?, rules? }`.
- * `contain` and `undo` answer with a clear `failed` outcome until they are built.
+ * Direct invocation: `{ action, resource | remediationId, reason, dryRun?, requestedBy?, rules? }` with action
+ * `remediate` | `sweep` | `contain` | `undo`. `contain` and `undo` need a reason; every manual action is logged with
+ * who asked and why (`reflex.manual`), and contain/undo also land in the audit trail.
  */
 export function createManualHandler(deps: BotDeps = {}) {
   const bot = createBot(deps);
-  return async function handleManual(input: unknown, context?: InvocationContext): Promise<Report> {
+  return async function handleManual(input: unknown, context?: InvocationContext): Promise<ManualReport> {
     const policy = bot.policy();
     if (policy instanceof PolicyError) return finish(bot, invalidPolicyReport(policy), 'invalid policy');
+    await bot.prepare(policy);
     let request: ManualRequest;
     try {
       request = parseManualRequest(input);
@@ -108,18 +118,140 @@ export function createManualHandler(deps: BotDeps = {}) {
           throw err;
         }
       }
-      default: {
-        const resource = ref ?? awsRefs.account(account || '000000000000', region);
-        const outcome: Outcome = {
-          status: 'failed',
-          resource,
-          trigger,
-          reason: `action ${request.action} is not supported by the AWS bot yet; nothing was changed`,
+      case 'contain': {
+        const who = request.requestedBy;
+        const target = {
+          ref: ref!,
+          trigger: { ...trigger, reason: request.reason!, ...(who ? { actor: who } : {}) },
         };
-        return finish(bot, { outcomes: [outcome] }, `manual ${request.action}`);
+        const adapter = bot.adapter.withContainment({
+          lockdownExceptions: lockdownExceptions(policy.identities.aws, bot.env),
+          containment: { reason: request.reason!, ...(who ? { actor: who } : {}) },
+        });
+        const outcome = await contain(target, { ...ports, adapter });
+        bot.logger.info('reflex.manual', manualLog(request, eventId, outcome.status, outcome.remediationId));
+        return finish(bot, { outcomes: [outcome] }, 'manual contain');
       }
+      case 'undo':
+        return undoAction(bot, request, trigger, ports, account, region, eventId);
     }
   };
+}
+
+function manualLog(request: ManualRequest, eventId: string, status: string, remediationId?: string) {
+  return {
+    action: request.action,
+    eventId,
+    requestedBy: request.requestedBy ?? 'unknown (direct invoke without requestedBy)',
+    reason: request.reason,
+    dryRun: request.dryRun === true,
+    status,
+    ...(request.resource ? { resource: request.resource } : {}),
+    ...(remediationId ? { remediationId } : {}),
+  };
+}
+
+/** Who keeps access to a locked-down bucket: the bot's identities (undo) and `REFLEX_BREAK_GLASS_ROLE_ARNS`. */
+export function lockdownExceptions(own: readonly string[], env: Record<string, string | undefined>): string[] {
+  const breakGlass = (env.REFLEX_BREAK_GLASS_ROLE_ARNS ?? '').split(/[\s,]+/).filter((a) => a.startsWith('arn:'));
+  return [...own, ...breakGlass];
+}
+
+/**
+ * Undo of a remediation or containment from the audit trail. Dry-run only checks (read-only) and says what would be
+ * restored or why it would refuse. Without a readable audit store (REFLEX_AUDIT_TABLE) it says so and does nothing.
+ */
+async function undoAction(
+  bot: Bot,
+  request: ManualRequest,
+  trigger: Trigger,
+  ports: Bot['ports'],
+  account: string,
+  region: string,
+  eventId: string,
+): Promise<ManualReport> {
+  const id = request.remediationId!;
+  const fallback = awsRefs.account(account || '000000000000', region);
+  const who = { reason: request.reason!, ...(request.requestedBy ? { actor: request.requestedBy } : {}) };
+  const answer = (outcome: Outcome, result?: UndoResult): ManualReport => {
+    bot.logger.info('reflex.manual', { ...manualLog(request, eventId, outcome.status, id), undo: result?.status });
+    return { ...finish(bot, { outcomes: [outcome] }, 'manual undo'), ...(result ? { undo: result } : {}) };
+  };
+  const store = bot.auditStore;
+  if (!store)
+    return answer({
+      status: 'failed',
+      resource: fallback,
+      trigger,
+      reason: `undo needs the audit trail, and no audit store is configured (set REFLEX_AUDIT_TABLE); nothing was undone`,
+    });
+  let records: AuditRecord[];
+  try {
+    records = await store.byRemediation(id);
+  } catch (err) {
+    if (isTransient(err))
+      throw new TransientFailure(`reading the audit trail failed: ${errorMessage(err)}`, { outcomes: [] });
+    return answer({
+      status: 'failed',
+      resource: fallback,
+      trigger,
+      reason: `could not read the audit trail: ${errorMessage(err)}`,
+    });
+  }
+  const resource = records[0]?.resource ?? fallback;
+  let result: UndoResult;
+  if (request.dryRun) result = await checkUndo(id, records, ports);
+  else result = await undo(id, { record: (r) => store.record(r), byRemediation: async () => records }, ports, who);
+  const notes = result.differences ?? [];
+  const base = { resource, trigger, remediationId: id, ...(notes.length ? { notes } : {}) };
+  switch (result.status) {
+    case 'undone':
+      return answer(
+        { ...base, status: request.dryRun ? 'ticketed' : 'fixed', reason: `undone: ${result.reason}` },
+        result,
+      );
+    case 'already-undone':
+      return answer({ ...base, status: 'ignored', reason: result.reason }, result);
+    case 'refused':
+      return answer({ ...base, status: 'failed', reason: `${result.reason}: ${notes.join('; ')}` }, result);
+    default:
+      return answer({ ...base, status: 'failed', reason: result.reason }, result);
+  }
+}
+
+/** Dry-run undo: the same checks as undo, no write. */
+async function checkUndo(id: string, records: AuditRecord[], ports: Bot['ports']): Promise<UndoResult> {
+  const applied = records.filter((r) => r.status === 'applied').reverse();
+  const base = { remediationId: id, steps: [] };
+  if (applied.length === 0) return { ...base, status: 'not-found', reason: `no applied steps recorded for ${id}` };
+  if (records.some((r) => r.status === 'undone'))
+    return { ...base, status: 'already-undone', reason: `${id} was already undone` };
+  const restore = ports.adapter.restore?.bind(ports.adapter);
+  if (!restore) return { ...base, status: 'failed', reason: 'the AWS adapter cannot undo' };
+  try {
+    const checks = await Promise.all(applied.map((r) => restore(r, { check: true })));
+    const differences = checks.flatMap((c) => (c.status === 'refused' ? c.differences : []));
+    const steps = applied.map((r, i) => ({
+      stepId: r.stepId,
+      status: checks[i]?.status === 'refused' ? ('refused' as const) : ('restored' as const),
+    }));
+    return differences.length > 0
+      ? {
+          ...base,
+          status: 'refused',
+          reason: 'dry-run: the resource changed since Reflex fixed it; undo would refuse',
+          differences,
+          steps,
+        }
+      : {
+          ...base,
+          status: 'undone',
+          reason: `dry-run: would restore the recorded before of ${applied.length} step(s); nothing changed`,
+          steps,
+        };
+  } catch (err) {
+    return { ...base, status: 'failed', reason: `could not read the current state: ${errorMessage(err)}` };
+  }
 }
 
 let shared: ReturnType<typeof createManualHandler> | undefined;

@@ -87,7 +87,8 @@ export function handlers(world: World, p: Policy, extra: Partial<BotDeps> = {}) 
  */
 export function fixture(name: string, replace: Record<string, string> = {}): Record<string, unknown> {
   let text = readFileSync(join(FIXTURES, name), 'utf8');
-  // Documentation samples use 111122223333; the anonymised Elastic captures use a 9-digit "000000000".
+  // Documentation samples and constructed fixtures use 111122223333; "000000000" (9 digits) is what anonymised
+  // third-party captures carry, should one be added again.
   const all: Record<string, string> = {
     '111122223333': MOTO_ACCOUNT_ID,
     '"000000000"': `"${MOTO_ACCOUNT_ID}"`,
@@ -116,6 +117,11 @@ export function asBot(event: Record<string, unknown>): Record<string, unknown> {
       },
     },
   };
+}
+
+/** Options for the clients a bot creates itself (DynamoDB, Secrets Manager): through the proxy, moto's credentials. */
+export function awsOptions(world: World) {
+  return { endpoint: world.proxy.endpoint, credentials: { ...MOTO_CREDENTIALS } };
 }
 
 export function writeCalls(world: World) {

@@ -1,0 +1,275 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CreateTrailCommand,
+  GetTrailStatusCommand,
+  StartLoggingCommand,
+  StopLoggingCommand,
+} from '@aws-sdk/client-cloudtrail';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateVpcCommand,
+  DescribeFlowLogsCommand,
+  DescribeSecurityGroupRulesCommand,
+  DisableEbsEncryptionByDefaultCommand,
+  GetEbsEncryptionByDefaultCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateBucketCommand,
+  GetBucketAclCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLoggingCommand,
+  GetBucketPolicyCommand,
+  GetPublicAccessBlockCommand,
+  PutBucketAclCommand,
+  PutBucketPolicyCommand,
+  PutPublicAccessBlockCommand,
+} from '@aws-sdk/client-s3';
+import {
+  DeletePublicAccessBlockCommand,
+  GetPublicAccessBlockCommand as GetAccountBlock,
+} from '@aws-sdk/client-s3-control';
+import { LogAuditSink } from '@reflex/aws';
+import type { Report } from '@reflex/core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  fixture,
+  handlers,
+  LOG_BUCKET,
+  MOTO_ACCOUNT_ID,
+  policy,
+  resetWorld,
+  startWorld,
+  type World,
+  writeCalls,
+} from './world.js';
+
+const BUCKET = 'reflex-undo-bucket';
+let world: World;
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(async () => {
+  await world?.stop();
+});
+beforeEach(async () => {
+  await resetWorld(world);
+  await world.direct.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await world.direct.s3.send(new CreateBucketCommand({ Bucket: LOG_BUCKET }));
+});
+
+const s3 = () => world.direct.s3;
+const missing = (p: Promise<unknown>) =>
+  p.then(
+    () => 'present',
+    (e: { name?: string }) => e.name,
+  );
+const byRule = (report: Report, rule: string) => report.outcomes.find((o) => o.rule === rule)!;
+const undo = (remediationId: string, extra: Record<string, unknown> = {}) => ({
+  action: 'undo',
+  remediationId,
+  reason: 'CHG-1 planned exception',
+  requestedBy: 'carol',
+  ...extra,
+});
+const bucketState = async () => ({
+  grants: ((await s3().send(new GetBucketAclCommand({ Bucket: BUCKET }))).Grants ?? [])
+    .map((g) => `${g.Grantee?.URI ?? 'owner'}:${g.Permission}`)
+    .sort(),
+  block: await missing(s3().send(new GetPublicAccessBlockCommand({ Bucket: BUCKET }))),
+  encryption: await missing(s3().send(new GetBucketEncryptionCommand({ Bucket: BUCKET }))),
+  logging: (await s3().send(new GetBucketLoggingCommand({ Bucket: BUCKET }))).LoggingEnabled ?? null,
+  policy: await s3()
+    .send(new GetBucketPolicyCommand({ Bucket: BUCKET }))
+    .then(
+      (p) => JSON.parse(p.Policy!) as unknown,
+      () => null,
+    ),
+});
+
+describe('undo on moto, through the manual handler', () => {
+  it('after a public-read fix: every remediation undone puts the bucket back exactly as it was', async () => {
+    await s3().send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read' }));
+    const original = await bucketState();
+    const { events, manual, audit } = handlers(world, policy());
+    const report = await events(
+      fixture('cloudtrail-s3-PutBucketAcl-canned-public-read.json', { 'amzn-s3-demo-bucket': BUCKET }),
+    );
+    const rules = ['publicStorage', 'unencryptedStorage', 'storageWithoutLogging', 'insecureTransport'];
+    for (const rule of rules) expect(byRule(report, rule).status, rule).toBe('fixed');
+    expect(await bucketState()).not.toEqual(original);
+
+    for (const rule of rules) {
+      const answer = await manual(undo(byRule(report, rule).remediationId!));
+      expect(answer.outcomes[0], rule).toMatchObject({ status: 'fixed' });
+    }
+    expect(await bucketState()).toEqual(original);
+    // Undo is audited: one `undone` record per restored step, with who and why.
+    const undone = audit.records.filter((r) => r.status === 'undone');
+    expect(undone.length).toBeGreaterThanOrEqual(rules.length);
+    expect(undone[0]!.correlation).toMatchObject({ actor: 'carol', reason: 'CHG-1 planned exception' });
+
+    // A second undo of the same remediation does nothing.
+    const again = await manual(undo(byRule(report, 'publicStorage').remediationId!));
+    expect(again.outcomes[0]).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/already undone/) });
+  });
+
+  it('after a policy fix written as one document (public statement out, HTTPS-only in): both undo cleanly', async () => {
+    const publicPolicy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'Public',
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 's3:GetObject',
+          Resource: `arn:aws:s3:::${BUCKET}/*`,
+        },
+      ],
+    };
+    await s3().send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: JSON.stringify(publicPolicy) }));
+    const { events, manual } = handlers(world, policy());
+    const report = await events(fixture('cloudtrail-s3-PutBucketPolicy.json', { 'amzn-s3-demo-bucket': BUCKET }));
+    expect(byRule(report, 'publicStorage').status).toBe('fixed');
+    for (const rule of ['insecureTransport', 'publicStorage'])
+      expect((await manual(undo(byRule(report, rule).remediationId!))).outcomes[0]?.status, rule).toBe('fixed');
+    expect((await bucketState()).policy).toEqual(publicPolicy);
+  });
+
+  it('refuses when someone changed the bucket since, shows the difference, and touches nothing', async () => {
+    await s3().send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read' }));
+    const { events, manual } = handlers(world, policy());
+    const report = await events(
+      fixture('cloudtrail-s3-PutBucketAcl-canned-public-read.json', { 'amzn-s3-demo-bucket': BUCKET }),
+    );
+    // Someone else tightens the block differently, after Reflex.
+    await s3().send(
+      new PutPublicAccessBlockCommand({
+        Bucket: BUCKET,
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          IgnorePublicAcls: true,
+          BlockPublicPolicy: false,
+          RestrictPublicBuckets: true,
+        },
+      }),
+    );
+    const before = await bucketState();
+    world.proxy.resetStats();
+    const answer = await manual(undo(byRule(report, 'publicStorage').remediationId!));
+    expect(answer.outcomes[0]?.status).toBe('failed');
+    expect(answer.undo?.status).toBe('refused');
+    expect(answer.undo?.differences).toEqual([
+      `s3://${BUCKET}: Block Public Access is BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=true; Reflex set BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`,
+    ]);
+    expect(answer.outcomes[0]?.notes).toEqual(answer.undo?.differences);
+    expect(writeCalls(world)).toEqual([]);
+    expect(await bucketState()).toEqual(before);
+  });
+
+  it('security group: undo re-authorizes the revoked rules; refused when one was added back by hand', async () => {
+    const ec2 = world.direct.ec2;
+    const groupId = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'web-sg', Description: 'web' })))
+      .GroupId!;
+    const open = {
+      IpProtocol: 'tcp',
+      FromPort: 22,
+      ToPort: 22,
+      IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'temporary vendor access' }],
+    };
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [open] }));
+    const ingress = async () =>
+      (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] })))
+        .SecurityGroupRules!.filter((r) => !r.IsEgress)
+        .map((r) => `${r.FromPort} ${r.CidrIpv4} ${r.Description}`);
+    const { events, manual } = handlers(world, policy());
+    const event = () =>
+      fixture('cloudtrail-ec2-AuthorizeSecurityGroupIngress-console-items.json', {
+        'sg-0123456789abcdef0': groupId,
+      });
+
+    const first = await events(event());
+    expect(byRule(first, 'openIngress').status).toBe('fixed');
+    expect(await ingress()).toEqual([]);
+    expect((await manual(undo(byRule(first, 'openIngress').remediationId!))).outcomes[0]?.status).toBe('fixed');
+    expect(await ingress()).toEqual(['22 0.0.0.0/0 temporary vendor access']);
+
+    // Fixed again; then someone opens it again by hand: undo refuses, naming the rule.
+    const second = await events(event());
+    expect(byRule(second, 'openIngress').status).toBe('fixed');
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [open] }));
+    const answer = await manual(undo(byRule(second, 'openIngress').remediationId!));
+    expect(answer.undo?.status).toBe('refused');
+    expect(answer.undo?.differences?.[0]).toMatch(
+      /revoked rule sgr-\w+ \(tcp 22-22 from cidr:0\.0\.0\.0\/0\) is present again/,
+    );
+    expect(await ingress()).toEqual(['22 0.0.0.0/0 temporary vendor access']);
+  });
+
+  it('trail, flow logs, EBS default encryption and the account block: undone to their recorded before', async () => {
+    const { events, manual } = handlers(world, policy());
+    const ct = world.direct.cloudtrail;
+    await ct.send(new CreateTrailCommand({ Name: 'management-events', S3BucketName: LOG_BUCKET }));
+    await ct.send(new StartLoggingCommand({ Name: 'management-events' }));
+    await ct.send(new StopLoggingCommand({ Name: 'management-events' }));
+    const vpcId = (await world.direct.ec2.send(new CreateVpcCommand({ CidrBlock: '10.30.0.0/16' }))).Vpc!.VpcId!;
+    await world.direct.ec2.send(new DisableEbsEncryptionByDefaultCommand({}));
+    await world.direct.s3control
+      .send(new DeletePublicAccessBlockCommand({ AccountId: MOTO_ACCOUNT_ID }))
+      .catch(() => undefined);
+
+    const reports = await Promise.all(
+      [
+        'cloudtrail-cloudtrail-StopLogging.json',
+        'cloudtrail-ec2-DeleteFlowLogs.json',
+        'cloudtrail-ec2-DisableEbsEncryptionByDefault.json',
+        'cloudtrail-s3control-DeleteAccountPublicAccessBlock.json',
+      ].map((name) => events(fixture(name))),
+    );
+    const outcomes = reports.flatMap((r) => r.outcomes).filter((o) => o.status === 'fixed');
+    const ids = (rule: string) =>
+      outcomes.filter((o) => o.rule === rule && (o.resource.name === vpcId || rule !== 'networkWithoutFlowLogs'));
+    const fixed = [
+      'trailLoggingStopped',
+      'networkWithoutFlowLogs',
+      'ebsEncryptionByDefaultOff',
+      'accountPublicAccessUnblocked',
+    ];
+    for (const rule of fixed) expect(ids(rule).length, rule).toBeGreaterThan(0);
+    const flows = async () =>
+      (await world.direct.ec2.send(new DescribeFlowLogsCommand({ Filter: [{ Name: 'resource-id', Values: [vpcId] }] })))
+        .FlowLogs ?? [];
+    expect(await flows()).toHaveLength(1);
+
+    for (const rule of fixed)
+      for (const o of ids(rule))
+        expect((await manual(undo(o.remediationId!))).outcomes[0]?.status, `${rule} ${o.resource.name}`).toBe('fixed');
+    expect((await ct.send(new GetTrailStatusCommand({ Name: 'management-events' }))).IsLogging).toBe(false);
+    expect(await flows()).toEqual([]);
+    expect((await world.direct.ec2.send(new GetEbsEncryptionByDefaultCommand({}))).EbsEncryptionByDefault).toBe(false);
+    expect(await missing(world.direct.s3control.send(new GetAccountBlock({ AccountId: MOTO_ACCOUNT_ID })))).toBe(
+      'NoSuchPublicAccessBlockConfiguration',
+    );
+  });
+
+  it('dry-run undo only checks; without a readable audit store undo says so clearly', async () => {
+    await s3().send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read' }));
+    const { events, manual } = handlers(world, policy());
+    const report = await events(
+      fixture('cloudtrail-s3-PutBucketAcl-canned-public-read.json', { 'amzn-s3-demo-bucket': BUCKET }),
+    );
+    const id = byRule(report, 'publicStorage').remediationId!;
+    world.proxy.resetStats();
+    const dry = await manual(undo(id, { dryRun: true }));
+    expect(dry.outcomes[0]).toMatchObject({
+      status: 'ticketed',
+      reason: expect.stringMatching(/dry-run: would restore/),
+    });
+    expect(writeCalls(world)).toEqual([]);
+
+    const logOnly = handlers(world, policy(), { audit: new LogAuditSink(new Logger({ logLevel: 'SILENT' })) });
+    const answer = await logOnly.manual(undo(id));
+    expect(answer.outcomes[0]?.status).toBe('failed');
+    expect(answer.outcomes[0]?.reason).toMatch(/no audit store is configured \(set REFLEX_AUDIT_TABLE\)/);
+  });
+});
