@@ -301,6 +301,12 @@ export const AWS_PERMISSIONS: readonly AwsCommandPermission[] = [
     ],
     uses: [CONTAIN, UNDO],
   },
+  {
+    sdk: 'client-ec2',
+    command: 'ModifyInstanceAttribute',
+    grants: [g('ec2-instance', 'ec2:ModifyInstanceAttribute'), g('ec2-security-group', 'ec2:ModifyInstanceAttribute')],
+    uses: [CONTAIN, UNDO],
+  },
   { sdk: 'client-ec2', command: 'CreateTags', grants: [g('ec2-instance', 'ec2:CreateTags')], uses: [CONTAIN, UNDO] },
   { sdk: 'client-ec2', command: 'DeleteTags', grants: [g('ec2-instance', 'ec2:DeleteTags')], uses: [UNDO] },
   {

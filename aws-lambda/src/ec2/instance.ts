@@ -8,6 +8,7 @@ import {
   DescribeSecurityGroupsCommand,
   type EC2Client,
   type Instance,
+  ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
@@ -79,7 +80,22 @@ async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Ins
 function interfacesOf(instance: Instance) {
   return (instance.NetworkInterfaces ?? [])
     .filter((n) => n.NetworkInterfaceId)
-    .map((n) => ({ id: n.NetworkInterfaceId!, groups: (n.Groups ?? []).map((g) => g.GroupId ?? '').filter(Boolean) }));
+    .map((n) => ({
+      id: n.NetworkInterfaceId!,
+      groups: (n.Groups ?? []).map((g) => g.GroupId ?? '').filter(Boolean),
+      ...(n.Attachment?.DeviceIndex === 0 ? { primary: true } : {}),
+    }));
+}
+
+/**
+ * Sets an interface's groups. For the primary interface the instance's own group set is the same thing on AWS
+ * (`modify-instance-attribute --groups`, the documented isolation call); we set both so that the instance-level
+ * view agrees everywhere, including emulators that keep the two apart (moto unions them).
+ */
+async function setGroups(ec2: EC2Client, instanceId: string, n: { id: string; primary?: boolean }, groups: string[]) {
+  const calls = [ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: n.id, Groups: groups }))];
+  if (n.primary) calls.push(ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Groups: groups })));
+  return (await Promise.all(calls)).flatMap(requestIdOf);
 }
 
 /**
@@ -165,12 +181,8 @@ export async function applyIsolateInstance(
   };
   const q = await quarantineGroup(ec2, current.VpcId ?? posture.vpcId, wantedGroup);
   const requestIds = [...q.requestIds];
-  const modified = await Promise.all(
-    before.networkInterfaces.map((n) =>
-      ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: n.id, Groups: [q.groupId] })),
-    ),
-  );
-  requestIds.push(...modified.flatMap(requestIdOf));
+  const modified = await Promise.all(before.networkInterfaces.map((n) => setGroups(ec2, instanceId, n, [q.groupId])));
+  requestIds.push(...modified.flat());
 
   const now = (ctx.now ?? (() => new Date()))();
   const tag =
@@ -257,12 +269,8 @@ export async function restoreIsolateInstance(
   if (check) return { status: 'restorable', requestIds: [] };
 
   const requestIds: string[] = [];
-  const outs = await Promise.all(
-    before.networkInterfaces.map((n) =>
-      ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: n.id, Groups: n.groups })),
-    ),
-  );
-  requestIds.push(...outs.flatMap(requestIdOf));
+  const outs = await Promise.all(before.networkInterfaces.map((n) => setGroups(ec2, id, n, n.groups)));
+  requestIds.push(...outs.flat());
   const tagged =
     before.tag === null
       ? await ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: [{ Key: CONTAINED_TAG }] }))
@@ -286,12 +294,19 @@ export function describeIsolateInstance(
       cli: `aws ec2 create-security-group --group-name ${name} --description "${QUARANTINE_DESCRIPTION}"${posture.vpcId ? ` --vpc-id ${posture.vpcId}` : ''} && aws ec2 revoke-security-group-egress --group-id <quarantine-group-id> --security-group-rule-ids <its default egress rule>`,
       permission: 'ec2:DescribeSecurityGroups, ec2:CreateSecurityGroup, ec2:RevokeSecurityGroupEgress',
     });
-  for (const n of posture.networkInterfaces)
+  for (const n of posture.networkInterfaces) {
     calls.push({
       api: 'ec2:ModifyNetworkInterfaceAttribute',
       cli: `aws ec2 modify-network-interface-attribute --network-interface-id ${n.id} --groups ${group}`,
       permission: 'ec2:ModifyNetworkInterfaceAttribute',
     });
+    if (n.primary)
+      calls.push({
+        api: 'ec2:ModifyInstanceAttribute',
+        cli: `aws ec2 modify-instance-attribute --instance-id ${id} --groups ${group}`,
+        permission: 'ec2:ModifyInstanceAttribute',
+      });
+  }
   calls.push({
     api: 'ec2:CreateTags',
     cli: `aws ec2 create-tags --resources ${id} --tags 'Key=${CONTAINED_TAG},Value=<time> ${ctx.reason ?? '<reason>'}'`,

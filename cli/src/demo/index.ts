@@ -429,14 +429,9 @@ class Demo {
     };
   }
 
-  /** The instance; where the AWS adapter cannot isolate instances yet, its security group instead. */
+  /** The instance: every interface moved to a quarantine group with no rules. */
   private async containInstance(clouds: DemoClouds, aws: AwsEstate) {
     const extra = ['--endpoint', clouds.moto.endpoint, '--region', AWS_REGION];
-    const first = await this.contain(aws.instance, 'crypto-miner alert GD-4471', extra, clouds);
-    if (first.status === 'contained') return first;
-    this.out(
-      this.style.yellow(`   instance isolation failed; containing its security group ${aws.webGroup.name} instead`),
-    );
-    return this.contain(aws.webGroup, 'crypto-miner alert GD-4471', extra, clouds);
+    return this.contain(aws.instance, 'crypto-miner alert GD-4471', extra, clouds);
   }
 }

@@ -153,7 +153,7 @@ export interface AccountPosture {
 export interface InstancePosture {
   kind: 'instance';
   ref: ResourceRef;
-  networkInterfaces: { id: string; groups: string[] }[];
+  networkInterfaces: { id: string; groups: string[]; primary?: boolean }[];
   vpcId?: string;
   tags: Tags;
 }

@@ -147,17 +147,11 @@ describe('reflex demo', () => {
     // One fix undone: the security group's revoke (22 and 3389 came back, as recorded).
     expect(r.undone).toMatchObject({ resource: { id: r.aws.webGroup.id }, status: 'undone' });
 
-    // Contained: the instance, or where isolation is not available its group; and the NSG.
+    // Contained: the instance (its interfaces moved off the web group, which keeps its undone rules) and the NSG.
     const instance = r.contained.find((c) => c.resource.id === r.aws.instance.id);
-    const group = r.contained.find((c) => c.resource.id === r.aws.webGroup.id);
-    if (instance) {
-      expect(instance.status).toBe('contained');
-      expect(s.instanceGroups).not.toContain(r.aws.webGroup.name);
-      expect(s.groupIngress).toEqual(['22:0.0.0.0/0', '3389:::/0', '5432:10.0.0.0/8']);
-    } else {
-      expect(group?.status).toBe('contained');
-      expect(s.groupIngress).toEqual([]);
-    }
+    expect(instance?.status).toBe('contained');
+    expect(s.instanceGroups).not.toContain(r.aws.webGroup.name);
+    expect(s.groupIngress).toEqual(['22:0.0.0.0/0', '3389:::/0', '5432:10.0.0.0/8']);
     const nsg = r.contained.find((c) => c.resource.id === r.azure.nsg.id);
     expect(nsg?.status).toBe('contained');
     // The open rules are gone (enforced) and a deny-all inbound rule outranks anything left.
