@@ -121,6 +121,16 @@ describe('engine', () => {
     expect(cloud.writes).toEqual([]);
   });
 
+  it('every rule for the resource type off: not even a read', async () => {
+    const off = parsePolicy(
+      'version: 1\nmode: enforce\nrules: { publicStorage: { mode: off }, unencryptedStorage: { mode: off }, storageWithoutLogging: { mode: off }, insecureTransport: { mode: off } }',
+    );
+    expect(await remediate(target(), off, ports)).toEqual([
+      expect.objectContaining({ status: 'ignored', reason: 'every rule for AWS::S3::Bucket is off in the policy' }),
+    ]);
+    expect(cloud.reads).toBe(0);
+  });
+
   it('mode off: the rule is not evaluated', async () => {
     const off = parsePolicy('version: 1\nmode: enforce\nrules: { publicStorage: { mode: off } }');
     const outcomes = await remediate(target(), off, ports);

@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
 import { checkExemption } from '../guardrails/exemption.js';
-import type { Finding, Outcome, Posture, Report, Step, StepOutcome, Target } from '../model/index.js';
+import {
+  type Finding,
+  type Outcome,
+  type Posture,
+  postureKindOf,
+  type Report,
+  type Step,
+  type StepOutcome,
+  type Target,
+} from '../model/index.js';
 import { allowListEntry, isOwnIdentity, ruleMode } from '../policy/resolve.js';
 import type { Policy } from '../policy/schema.js';
-import { rulesFor } from '../rules/index.js';
+import { RULES, rulesFor } from '../rules/index.js';
 import type { Rule } from '../rules/types.js';
 import { buildTicket, dedupeKey } from '../tickets/ticket.js';
 import { mapLimit } from './concurrency.js';
@@ -39,6 +48,16 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
     return done([
       { ...base, status: 'ignored', reason: `change made by Reflex's own identity (${trigger.actor ?? actorIds[0]})` },
     ]);
+  }
+
+  // No enabled rule for this kind of resource: nothing to decide, so nothing to read (and no read permission needed).
+  const kind = postureKindOf(ref.type);
+  const enabled = RULES.filter(
+    (r) =>
+      r.appliesTo === kind && ruleMode(policy, r.name) !== 'off' && (!target.rules || target.rules.includes(r.name)),
+  );
+  if (kind && enabled.length === 0) {
+    return done([{ ...base, status: 'ignored', reason: `every rule for ${ref.type} is off in the policy` }]);
   }
 
   let posture: Posture | null;

@@ -18,6 +18,23 @@ export const ResourceTypes = {
 } as const;
 export type ResourceType = string;
 
+/** Which posture a resource type is read as; rules apply per posture kind. */
+const POSTURE_KIND_OF: Record<string, 'storage' | 'firewall' | 'trail' | 'network' | 'account' | 'instance'> = {
+  [ResourceTypes.s3Bucket]: 'storage',
+  [ResourceTypes.storageAccount]: 'storage',
+  [ResourceTypes.securityGroup]: 'firewall',
+  [ResourceTypes.nsg]: 'firewall',
+  [ResourceTypes.trail]: 'trail',
+  [ResourceTypes.vpc]: 'network',
+  [ResourceTypes.vnet]: 'network',
+  [ResourceTypes.awsAccount]: 'account',
+  [ResourceTypes.ec2Instance]: 'instance',
+};
+
+export function postureKindOf(type: ResourceType) {
+  return POSTURE_KIND_OF[type];
+}
+
 /** Where a resource lives and what it is; `id` is its ARN or ARM id, the key for everything else. */
 export interface ResourceRef {
   cloud: Cloud;
