@@ -12,6 +12,8 @@
  *   exception with `name` = the error code (`TrailNotFoundException`, `NoSuchBucketPolicy`...), `$metadata` and the
  *   message, which is all Reflex reads (`errorCode()`, `isTransient()`; the SDK's retry classifies by code and status
  *   too). What is lost is `instanceof <ModelledError>`, which Reflex never uses.
+ * - Each SDK client imports its whole `package.json` (2–4 KiB of JSON each) to read `version` for the user agent;
+ *   it is cut down to `{ "version" }` (nothing else of it is read).
  * - zod's classic `z` bundles every locale (`z.locales`, ~50 languages); core only uses the English default messages,
  *   so the locales index is replaced with one that exports `en`.
  * The SDK stays bundled (the pinned, tested version), not taken from the Lambda runtime. Rarely used clients (S3
@@ -29,7 +31,10 @@ export const HANDLERS = ['events', 'manual'];
 const inlineSchemaKeys: Plugin = {
   name: 'reflex-inline-sdk-schema-keys',
   setup(b) {
-    b.onLoad({ filter: /@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ }, async (args) => {
+    // Clients, and the nested clients (`@aws-sdk/nested-clients/sts`, which the member-account role assumption uses).
+    const schemas =
+      /@aws-sdk[\\/](?:client-[^\\/]+|nested-clients[\\/]dist-es[\\/]submodules[\\/][^\\/]+)[\\/](?:dist-es[\\/])?schemas[\\/]schemas_\d+\.js$/;
+    b.onLoad({ filter: schemas }, async (args) => {
       const text = await readFile(args.path, 'utf8');
       const constants = new Map<string, string>();
       for (const m of text.matchAll(/^const (_\w+) = ("(?:[^"\\]|\\.)*");$/gm)) constants.set(m[1]!, m[2]!);
@@ -41,6 +46,16 @@ const inlineSchemaKeys: Plugin = {
         // Modelled errors: see the note above. The service's base exception (`_s_registry`) stays registered.
         .replace(/^n\d+_registry\.registerError\(\w+\$, \w+\);$/gm, '');
       return { contents, loader: 'js' };
+    });
+  },
+};
+
+const sdkVersionOnly: Plugin = {
+  name: 'reflex-sdk-package-version-only',
+  setup(b) {
+    b.onLoad({ filter: /@aws-sdk[\\/][^\\/]+[\\/]package\.json$/ }, async (args) => {
+      const { version } = JSON.parse(await readFile(args.path, 'utf8')) as { version: string };
+      return { contents: JSON.stringify({ version }), loader: 'json' };
     });
   },
 };
@@ -95,7 +110,7 @@ export async function buildBundles(opts: { analyze?: boolean } = {}): Promise<{ 
       metafile: opts.analyze === true,
       // The SDK is bundled too: the pinned version we tested, not whatever the runtime ships.
       mainFields: ['module', 'main'],
-      plugins: [inlineSchemaKeys, englishOnlyZod, environmentCredentials],
+      plugins: [inlineSchemaKeys, sdkVersionOnly, englishOnlyZod, environmentCredentials],
       // Some dependencies are CommonJS and call require(); ESM output needs one.
       banner: {
         js: "import { createRequire as __reflexCreateRequire } from 'node:module'; const require = __reflexCreateRequire(import.meta.url);",

@@ -73,7 +73,7 @@ export class AwsAdapter implements CloudAdapter {
   }
 
   async read(ref: ResourceRef): Promise<Posture | null> {
-    const c = this.clients(ref.region);
+    const c = this.clients(ref.region, ref.account);
     switch (ref.type) {
       case ResourceTypes.s3Bucket:
         return readBucket(c.s3, ref);
@@ -123,7 +123,7 @@ export class AwsAdapter implements CloudAdapter {
 
   /** Independent steps run in parallel; S3 policy steps are coalesced by the bucket fixer. */
   async apply(steps: Step[], posture: Posture): Promise<StepSettlement[]> {
-    const c = this.clients(posture.ref.region);
+    const c = this.clients(posture.ref.region, posture.ref.account);
     const settle = (work: () => Promise<StepResult>): Promise<StepSettlement> =>
       work().then(
         (result): StepSettlement => ({ ok: true, result }),
@@ -169,7 +169,7 @@ export class AwsAdapter implements CloudAdapter {
    */
   async restore(record: AuditRecord, opts: { check: boolean }): Promise<RestoreResult> {
     const ref = record.resource;
-    const c = this.clients(ref.region);
+    const c = this.clients(ref.region, ref.account);
     const { check } = opts;
     const unsupported = (): RestoreResult => ({
       status: 'refused',

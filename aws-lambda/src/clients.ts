@@ -12,13 +12,31 @@ export interface AwsClients {
   readonly cloudtrail: CloudTrailClient;
 }
 
-/** Clients per region: a ref names its region, and an aggregated finding may name another one. */
-export type ClientsForRegion = (region: string) => AwsClients;
+/**
+ * Clients per region (a ref names its region, and an aggregated finding may name another one) and, when the bot
+ * acts in member accounts, per account: `account` is the ref's. A single-account answer may ignore it.
+ */
+export type ClientsForRegion = (region: string, account?: string) => AwsClients;
+
+export interface StaticCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** Credentials that expire (an assumed role's). */
+export interface TemporaryCredentials extends StaticCredentials {
+  expiration?: Date;
+}
+
+/** Called by the SDK before signing; it calls again once `expiration` is near. */
+export type CredentialsProvider = () => Promise<TemporaryCredentials>;
 
 export interface AwsClientOptions {
   /** An endpoint override (moto, a proxy). Default: `AWS_ENDPOINT_URL`, which the SDK honours on its own too. */
   endpoint?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Fixed credentials, or a provider (a member account's assumed role). Default: the SDK's chain. */
+  credentials?: StaticCredentials | CredentialsProvider;
   /** Attempts per call, the first included. Default 8. */
   maxAttempts?: number;
 }

@@ -6,15 +6,36 @@ export {
   type AwsClientOptions,
   type AwsClients,
   type ClientsForRegion,
+  type CredentialsProvider,
   cachedClients,
   createAwsClients,
+  type StaticCredentials,
+  type TemporaryCredentials,
 } from './clients.js';
 export { CONTAINED_TAG, type ContainmentContext, QUARANTINE_GROUP } from './ec2/instance.js';
 export { errorCode, isTransient } from './errors.js';
 export * from './events/index.js';
-export { type Bot, type BotDeps, createBot, type InvocationContext, TransientFailure } from './handlers/bot.js';
+export {
+  type Bot,
+  type BotDeps,
+  createBot,
+  type InvocationContext,
+  reachable,
+  TransientFailure,
+} from './handlers/bot.js';
 export { createEventsHandler } from './handlers/events.js';
 export { createManualHandler, lockdownExceptions, type ManualReport } from './handlers/manual.js';
+export {
+  type AssumeRole,
+  type AssumeRoleRequest,
+  assumedRoleCredentials,
+  type MemberAccountSettings,
+  memberAccountClients,
+  memberAccountSettings,
+  memberRoleArn,
+  roleSessionName,
+  stsAssumeRole,
+} from './memberAccounts.js';
 export { exceptPrincipalPatterns, LOCKDOWN_SID } from './s3/containment.js';
 export {
   parseSecretReference,

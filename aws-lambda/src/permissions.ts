@@ -10,7 +10,10 @@
  */
 import type { Mode, RuleName } from '@reflex/core';
 
-/** The `@aws-sdk/*` package a command class comes from (same command names exist in several: S3 vs S3 Control). */
+/**
+ * The `@aws-sdk/*` package a command class comes from (same command names exist in several: S3 vs S3 Control).
+ * A client of `@aws-sdk/nested-clients/<service>` counts as `client-<service>`: the same API.
+ */
 export type AwsSdkPackage =
   | 'client-s3'
   | 'client-s3-control'
@@ -422,12 +425,13 @@ export const AWS_PERMISSIONS: readonly AwsCommandPermission[] = [
     grants: [g('ticket-secret', 'secretsmanager:GetSecretValue')],
     uses: [{ secret: 'tickets' }],
   },
+  // Member accounts (memberAccounts.ts): the member role, assumed once per account and container. Sent with the STS
+  // client of `@aws-sdk/nested-clients/sts` (the same STS API as `@aws-sdk/client-sts`, which is not installed).
   {
     sdk: 'client-sts',
     command: 'AssumeRole',
     grants: [g('member-account-role', 'sts:AssumeRole')],
     uses: [{ assume: 'member-account' }],
-    planned: 'acting in member accounts through memberAccountRoleName',
   },
 ];
 

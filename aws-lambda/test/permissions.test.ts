@@ -60,7 +60,11 @@ function scanCommands(): { sent: Sent[]; unresolved: string[] } {
         let symbol = checker.getSymbolAtLocation(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
         if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
         const declFile = symbol?.declarations?.[0]?.getSourceFile().fileName ?? '';
-        const sdk = /node_modules\/@aws-sdk\/([a-z0-9-]+)\//.exec(declFile)?.[1];
+        // `@aws-sdk/nested-clients/<service>` (the SDK's own STS client) is that service's API: `client-<service>`.
+        const nested = /node_modules\/@aws-sdk\/nested-clients\/dist-types\/submodules\/([a-z0-9-]+)\//.exec(
+          declFile,
+        )?.[1];
+        const sdk = nested ? `client-${nested}` : /node_modules\/@aws-sdk\/([a-z0-9-]+)\//.exec(declFile)?.[1];
         const className = symbol?.getName() ?? name;
         if (sdk && className.endsWith('Command'))
           sent.push({ sdk, command: className.replace(/Command$/, ''), where: where(node) });
@@ -205,6 +209,11 @@ describe('rules → grants', () => {
     expect(sweep.some((a) => /^(dynamodb|secretsmanager):/.test(a))).toBe(false);
     for (const p of AWS_PERMISSIONS.filter((p) => p.planned))
       for (const a of p.grants.flatMap((g) => g.actions)) expect(sweep).not.toContain(a);
+    expect(sweep).toContain('sts:AssumeRole');
+    expect(actionsOf({ rules: { openIngress: 'dry-run' }, sweep: true })).not.toContain('sts:AssumeRole');
+    expect(awsStatementsFor({ rules: {}, memberAccounts: true })).toEqual([
+      { on: 'member-account-role', actions: ['sts:AssumeRole'] },
+    ]);
     const stores = actionsOf({ rules: {}, stateStore: true, ticketSecrets: true });
     expect(stores).toEqual(
       expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue']),

@@ -179,6 +179,104 @@ describe('least privilege, generated from aws-lambda/src/permissions.ts', () => 
   });
 });
 
+/** Every statement of the role's policies. */
+function roleStatements(template: Template, roleLogicalIdPrefix: string) {
+  const out: { Action: string | string[]; Resource: unknown }[] = [];
+  for (const p of Object.values(template.findResources('AWS::IAM::Policy')) as {
+    Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: typeof out } };
+  }[])
+    if (p.Properties.Roles.some((r) => r.Ref.startsWith(roleLogicalIdPrefix)))
+      out.push(...p.Properties.PolicyDocument.Statement);
+  return out;
+}
+
+describe('member accounts (central bus): sts:AssumeRole on the member role only', () => {
+  const partitionArn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
+  const assumeStatements = (template: Template, role: string) =>
+    roleStatements(template, role).filter((st) => [st.Action].flat().includes('sts:AssumeRole'));
+  const variables = (template: Template) =>
+    (
+      Object.values(template.findResources('AWS::Lambda::Function')) as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      }[]
+    ).map((f) => f.Properties.Environment.Variables);
+
+  it('without memberAccountRoleName: no sts action, no member variables', () => {
+    const { template } = synth({ policy: EVERYTHING });
+    for (const role of ['ReflexEventsRole', 'ReflexManualRole']) {
+      expect([...roleActions(template, role)].filter((a) => a.startsWith('sts:'))).toEqual([]);
+    }
+    for (const v of variables(template)) {
+      expect(v.REFLEX_MEMBER_ROLE_NAME).toBeUndefined();
+      expect(v.REFLEX_MEMBER_EXTERNAL_ID).toBeUndefined();
+    }
+  });
+
+  it('with it: both functions may assume exactly arn:<partition>:iam::*:role/<name>, and get the variable', () => {
+    const { template } = synth({ policy: EVERYTHING, memberAccountRoleName: 'reflex-member' });
+    for (const role of ['ReflexEventsRole', 'ReflexManualRole']) {
+      expect(assumeStatements(template, role)).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: partitionArn(':iam::*:role/reflex-member') },
+      ]);
+      expect([...roleActions(template, role)].filter((a) => a.startsWith('sts:'))).toEqual(['sts:AssumeRole']);
+    }
+    for (const v of variables(template)) {
+      expect(v.REFLEX_MEMBER_ROLE_NAME).toBe('reflex-member');
+      expect(v.REFLEX_MEMBER_EXTERNAL_ID).toBeUndefined();
+    }
+  });
+
+  it('with the member accounts known: per-account ARNs, no wildcard; the external id reaches the function', () => {
+    const { template } = synth({
+      policy: EVERYTHING,
+      memberAccountRoleName: 'reflex-member',
+      memberAccountIds: ['333344445555', '210987654321', '333344445555'],
+      memberAccountExternalId: 'o-example',
+    });
+    for (const role of ['ReflexEventsRole', 'ReflexManualRole'])
+      expect(assumeStatements(template, role)).toEqual([
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Resource: [
+            partitionArn(':iam::210987654321:role/reflex-member'),
+            partitionArn(':iam::333344445555:role/reflex-member'),
+          ],
+        },
+      ]);
+    for (const v of variables(template)) expect(v.REFLEX_MEMBER_EXTERNAL_ID).toBe('o-example');
+    expect(() =>
+      synth({ policy: EVERYTHING, memberAccountRoleName: 'reflex-member', memberAccountIds: ['12345'] }),
+    ).toThrow(/not an account id/);
+    expect(() => synth({ policy: EVERYTHING, memberAccountIds: ['210987654321'] })).toThrow(/memberAccountRoleName/);
+  });
+
+  it('the member role trusts only the central reflex-* roles, and requires the external id when given', () => {
+    const app = new App();
+    const member = new Stack(app, 'Member', { env: { ...ENV, account: '210987654321' } });
+    new ReflexMemberAccount(member, 'Reflex', {
+      policy: EVERYTHING,
+      centralAccountId: ENV.account,
+      centralEventBusArn: 'arn:aws:events:eu-west-1:123456789012:event-bus/reflex-central',
+      externalId: 'o-example',
+    });
+    Template.fromStack(member).hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'reflex-member',
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sts:AssumeRole',
+            Condition: {
+              ArnLike: { 'aws:PrincipalArn': partitionArn(':iam::123456789012:role/reflex-*') },
+              StringEquals: { 'sts:ExternalId': 'o-example' },
+            },
+          }),
+        ],
+      },
+    });
+  });
+});
+
 describe('EventBridge patterns are exactly what the parsers handle', () => {
   it('CloudTrail: source, eventSource, the eventNames, errorCode absent', () => {
     const { template } = synth({ policy: EVERYTHING });

@@ -17,11 +17,21 @@ import {
   PolicyError,
   policyFromEnv,
   type Report,
+  type ResourceRef,
+  type Target,
   type TicketSink,
 } from '@reflex/core';
 import { AwsAdapter } from '../adapter.js';
 import { LogAuditSink, LoggedAuditStore } from '../audit.js';
 import { type AwsClientOptions, type ClientsForRegion, cachedClients } from '../clients.js';
+import {
+  type AssumeRole,
+  type MemberAccountSettings,
+  memberAccountClients,
+  memberAccountSettings,
+  memberRoleArn,
+  roleSessionName,
+} from '../memberAccounts.js';
 import { resolveSecretReferences, type SecretOptions } from '../secrets.js';
 import { DynamoDbAuditStore, DynamoDbBlastRadiusStore, DynamoDbEventLedger } from '../state/dynamodb.js';
 
@@ -51,8 +61,13 @@ export interface BotDeps {
   logger?: Logger;
   /** Targets handled at once (sweeps). Default 16. */
   concurrency?: number;
-  /** The account when nothing else says (manual calls with bucket ARNs, which carry none). */
+  /**
+   * The function's own account when the invocation does not say (Lambda's context does: the invoked function's ARN).
+   * Also the account of manual calls with bucket ARNs, which carry none. Default: `REFLEX_ACCOUNT_ID`.
+   */
   account?: string;
+  /** Sends AssumeRole for member accounts (`REFLEX_MEMBER_ROLE_NAME`). Default: STS, loaded on first use. */
+  assumeRole?: AssumeRole;
   onAlarm?: (alarm: Alarm) => void;
 }
 
@@ -75,7 +90,23 @@ export interface Bot {
   clients: ClientsForRegion;
   logger: Logger;
   concurrency: number;
-  account?: string;
+  /** The function's own account, once known (deps, `REFLEX_ACCOUNT_ID`, then the first invocation's context). */
+  readonly account?: string;
+  /** Member-account settings (`REFLEX_MEMBER_ROLE_NAME`); undefined: the bot acts in its own account only. */
+  member?: MemberAccountSettings;
+  /** Per invocation, before any cloud call: learns the own account from the context, names the role session. */
+  begin(context: InvocationContext | undefined, eventId: string | undefined): void;
+  /**
+   * Why the bot will not act on a resource in this account (another account, without a member role), or
+   * undefined when it may.
+   */
+  refusal(account: string | undefined): string | undefined;
+  /**
+   * The policy for targets in these accounts: with the member role of each other account among the bot's
+   * identities, so that the loop guard knows the bot's own sessions there and a lock-down keeps it out of its
+   * own way.
+   */
+  policyFor(policy: Policy, refs: Iterable<Pick<ResourceRef, 'account' | 'partition'>>): Policy;
 }
 
 /** A failure worth Lambda's retry (and, past it, the dead-letter queue): throttling, 5xx, timeouts. */
@@ -97,8 +128,20 @@ export function createBot(deps: BotDeps = {}): Bot {
     loaded ??= loadPolicy(deps.policy);
     return loaded;
   };
-  const clients = deps.clients ?? cachedClients();
   const aws = deps.awsOptions ?? {};
+  const member = memberAccountSettings(env);
+  let ownAccount = deps.account || env.REFLEX_ACCOUNT_ID?.trim() || undefined;
+  let session = roleSessionName(undefined);
+  const base = deps.clients ?? cachedClients();
+  const clients = member
+    ? memberAccountClients(base, {
+        settings: member,
+        ownAccount: () => ownAccount,
+        sessionName: () => session,
+        options: aws,
+        ...(deps.assumeRole ? { assume: deps.assumeRole } : {}),
+      })
+    : base;
   const auditTable = env.REFLEX_AUDIT_TABLE?.trim();
   const stateTable = env.REFLEX_STATE_TABLE?.trim();
   const audit: AuditSink =
@@ -143,6 +186,7 @@ export function createBot(deps: BotDeps = {}): Bot {
     return prepared ?? Promise.resolve();
   };
   const auditStore = 'byRemediation' in audit ? (audit as AuditStore) : undefined;
+  let warnedUnknown = false;
   return {
     policy,
     prepare,
@@ -153,8 +197,51 @@ export function createBot(deps: BotDeps = {}): Bot {
     clients,
     logger,
     concurrency: deps.concurrency ?? 16,
-    ...(deps.account ? { account: deps.account } : {}),
+    get account() {
+      return ownAccount;
+    },
+    ...(member ? { member } : {}),
+    begin(context, eventId) {
+      const fromArn = context?.invokedFunctionArn?.split(':')[4];
+      if (fromArn && /^\d{12}$/.test(fromArn)) ownAccount = fromArn;
+      session = roleSessionName(eventId);
+      if (member && !ownAccount && !warnedUnknown) {
+        warnedUnknown = true;
+        logger.warn('reflex.member', {
+          problem:
+            'REFLEX_MEMBER_ROLE_NAME is set but the function does not know its own account (no invoked function ARN, ' +
+            "no REFLEX_ACCOUNT_ID): every resource is handled with the function's own credentials",
+        });
+      }
+    },
+    refusal(account) {
+      if (member || !account || !ownAccount || account === ownAccount) return undefined;
+      return (
+        `the resource is in account ${account} and the bot runs in ${ownAccount}: acting in another account needs ` +
+        'REFLEX_MEMBER_ROLE_NAME (the role ReflexMemberAccount deploys there); nothing was read or changed'
+      );
+    },
+    policyFor(p, refs) {
+      if (!member || !ownAccount) return p;
+      const extra = [...refs]
+        .filter((r) => r.account && r.account !== ownAccount)
+        .map((r) => memberRoleArn(r.partition || 'aws', r.account, member.roleName));
+      if (extra.length === 0) return p;
+      return { ...p, identities: { ...p.identities, aws: [...new Set([...p.identities.aws, ...extra])] } };
+    },
   };
+}
+
+/** Targets the bot may act on, and an `ignored` outcome for each one in another account it may not reach. */
+export function reachable(bot: Bot, targets: Target[]): { targets: Target[]; refused: Outcome[] } {
+  const ok: Target[] = [];
+  const refused: Outcome[] = [];
+  for (const t of targets) {
+    const reason = bot.refusal(t.ref.account);
+    if (reason) refused.push({ status: 'ignored', resource: t.ref, trigger: t.trigger, reason });
+    else ok.push(t);
+  }
+  return { targets: ok, refused };
 }
 
 /** Until `prepare` has built the real sinks: never used by a handler, which always awaits `prepare` first. */

@@ -1,7 +1,15 @@
-import { errorMessage, handleTargets, type Outcome, PolicyError, type Report, type Target } from '@reflex/core';
+import {
+  awsRefs,
+  errorMessage,
+  handleTargets,
+  type Outcome,
+  PolicyError,
+  type Report,
+  type Target,
+} from '@reflex/core';
 import { isTransient } from '../errors.js';
 import { describeClaims, ingressFromRequest } from '../events/evidence.js';
-import { parseEvent } from '../events/index.js';
+import { parseEvent, partitionOf } from '../events/index.js';
 import { obj } from '../events/json.js';
 import type { Lookup } from '../events/types.js';
 import { resolveLookup, sweepTargets } from '../sweep.js';
@@ -11,6 +19,7 @@ import {
   finish,
   type InvocationContext,
   invalidPolicyReport,
+  reachable,
   TransientFailure,
 } from './bot.js';
 
@@ -20,11 +29,12 @@ import {
  */
 export function createEventsHandler(deps: BotDeps = {}) {
   const bot = createBot(deps);
-  return async function handleEvent(event: unknown, _context?: InvocationContext): Promise<Report> {
+  return async function handleEvent(event: unknown, context?: InvocationContext): Promise<Report> {
     const policy = bot.policy();
     if (policy instanceof PolicyError) return finish(bot, invalidPolicyReport(policy), 'invalid policy');
     await bot.prepare(policy);
     const parsed = parseEvent(event);
+    bot.begin(context, parsed.eventId);
     switch (parsed.kind) {
       case 'malformed': {
         const outcomes: Outcome[] =
@@ -51,9 +61,21 @@ export function createEventsHandler(deps: BotDeps = {}) {
           'ignored event',
         );
       case 'sweep': {
+        // A scheduled sweep covers the function's own account; member accounts are swept by the manual handler.
+        if (bot.account && parsed.account !== bot.account) {
+          const reason =
+            `a scheduled sweep from account ${parsed.account} is not run: scheduled sweeps cover the bot's own ` +
+            `account (${bot.account}); sweep a member account with the manual handler`;
+          return finish(
+            bot,
+            { outcomes: [{ status: 'ignored', resource: accountRefOf(parsed), trigger: parsed.trigger, reason }] },
+            'ignored sweep',
+          );
+        }
         let targets: Target[];
         try {
-          targets = await sweepTargets(bot.clients(parsed.region), parsed.account, parsed.region, parsed.trigger);
+          const c = bot.clients(parsed.region, parsed.account);
+          targets = await sweepTargets(c, parsed.account, parsed.region, parsed.trigger);
         } catch (err) {
           return failedListing(err, `sweep of ${parsed.account}/${parsed.region}`);
         }
@@ -65,15 +87,25 @@ export function createEventsHandler(deps: BotDeps = {}) {
         const resolved: Target[] = [];
         const problems: Outcome[] = [];
         for (const lookup of parsed.lookups) {
+          const refusal = bot.refusal(lookup.account);
+          if (refusal) {
+            problems.push({ ...lookupEmpty(lookup), reason: refusal });
+            continue;
+          }
           try {
-            resolved.push(...(await resolveLookup(bot.clients(lookup.region), lookup)));
+            resolved.push(...(await resolveLookup(bot.clients(lookup.region, lookup.account), lookup)));
           } catch (err) {
             if (isTransient(err)) throw transient(err, lookup);
             problems.push(lookupFailed(lookup, err));
           }
         }
-        const targets = dedupe([...parsed.targets, ...resolved]);
-        const report = await handleTargets(parsed.eventId, targets, policy, bot.ports, bot.concurrency);
+        // Another account's resources: through its member role, or ignored (no cloud call) without one.
+        const { targets, refused } = reachable(bot, dedupe([...parsed.targets, ...resolved]));
+        const forTargets = bot.policyFor(
+          policy,
+          targets.map((t) => t.ref),
+        );
+        const report = await handleTargets(parsed.eventId, targets, forTargets, bot.ports, bot.concurrency);
         const skipped: Outcome[] = parsed.skipped.map((s) => ({
           status: 'ignored',
           resource: s.ref,
@@ -82,7 +114,7 @@ export function createEventsHandler(deps: BotDeps = {}) {
         }));
         if (targets.length === 0 && problems.length === 0 && parsed.lookups.length > 0)
           skipped.push(...parsed.lookups.map((l) => lookupEmpty(l)));
-        return finish(bot, { ...report, outcomes: [...report.outcomes, ...problems, ...skipped] }, 'event');
+        return finish(bot, { ...report, outcomes: [...report.outcomes, ...refused, ...problems, ...skipped] }, 'event');
       }
     }
   };
@@ -116,6 +148,10 @@ function lookupFailed(lookup: Lookup, err: unknown): Outcome {
     trigger: lookup.trigger,
     reason: `could not resolve ${lookup.kind}: ${errorMessage(err)}`,
   };
+}
+
+function accountRefOf(sweep: { account: string; region: string }) {
+  return awsRefs.account(sweep.account, sweep.region, partitionOf(sweep.region));
 }
 
 function lookupEmpty(lookup: Lookup): Outcome {

@@ -52,9 +52,10 @@ export function createManualHandler(deps: BotDeps = {}) {
       const code = err instanceof ReflexError ? err.code : 'MalformedEvent';
       return finish(bot, { outcomes: [], errors: [{ code, message: errorMessage(err) }] }, 'invalid request');
     }
+    const eventId = `manual-${context?.awsRequestId ?? randomUUID()}`;
+    bot.begin(context, eventId);
     const account = accountOf(context, bot.account);
     const region = defaultRegion();
-    const eventId = `manual-${context?.awsRequestId ?? randomUUID()}`;
     const trigger: Trigger = {
       source: 'manual',
       eventId,
@@ -84,10 +85,18 @@ export function createManualHandler(deps: BotDeps = {}) {
       }
     }
 
+    // A resource in another account: through its member role (REFLEX_MEMBER_ROLE_NAME), else refused unread.
+    const refusal = ref ? bot.refusal(ref.account) : undefined;
+    if (ref && refusal) {
+      bot.logger.info('reflex.manual', manualLog(request, eventId, 'ignored'));
+      return finish(bot, { outcomes: [{ status: 'ignored', resource: ref, trigger, reason: refusal }] }, 'manual');
+    }
+    const scoped = ref ? bot.policyFor(policy, [ref]) : policy;
+
     switch (request.action) {
       case 'remediate': {
         const target = { ref: ref!, trigger, ...(request.rules ? { rules: request.rules } : {}) };
-        return finish(bot, await handleTargets(eventId, [target], policy, ports, bot.concurrency), 'manual remediate');
+        return finish(bot, await handleTargets(eventId, [target], scoped, ports, bot.concurrency), 'manual remediate');
       }
       case 'sweep': {
         const sweepAccount = ref?.account || account;
@@ -107,11 +116,11 @@ export function createManualHandler(deps: BotDeps = {}) {
             'manual sweep',
           );
         try {
-          const targets = await sweepTargets(bot.clients(sweepRegion), sweepAccount, sweepRegion, {
+          const targets = await sweepTargets(bot.clients(sweepRegion, sweepAccount), sweepAccount, sweepRegion, {
             ...trigger,
             source: 'manual',
           });
-          return finish(bot, await handleTargets(eventId, targets, policy, ports, bot.concurrency), 'manual sweep');
+          return finish(bot, await handleTargets(eventId, targets, scoped, ports, bot.concurrency), 'manual sweep');
         } catch (err) {
           if (isTransient(err) && !(err instanceof TransientFailure))
             throw new TransientFailure(`sweep listing failed transiently: ${errorMessage(err)}`, { outcomes: [] });
@@ -125,7 +134,7 @@ export function createManualHandler(deps: BotDeps = {}) {
           trigger: { ...trigger, reason: request.reason!, ...(who ? { actor: who } : {}) },
         };
         const adapter = bot.adapter.withContainment({
-          lockdownExceptions: lockdownExceptions(policy.identities.aws, bot.env),
+          lockdownExceptions: lockdownExceptions(scoped.identities.aws, bot.env),
           containment: { reason: request.reason!, ...(who ? { actor: who } : {}) },
         });
         const outcome = await contain(target, { ...ports, adapter });
@@ -199,6 +208,8 @@ async function undoAction(
     });
   }
   const resource = records[0]?.resource ?? fallback;
+  const refusal = records.length > 0 ? bot.refusal(resource.account) : undefined;
+  if (refusal) return answer({ status: 'ignored', resource, trigger, remediationId: id, reason: refusal });
   let result: UndoResult;
   if (request.dryRun) result = await checkUndo(id, records, ports);
   else result = await undo(id, { record: (r) => store.record(r), byRemediation: async () => records }, ports, who);

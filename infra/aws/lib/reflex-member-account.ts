@@ -15,6 +15,8 @@ export interface ReflexMemberAccountProps {
   roleName?: string;
   /** The central deployment's namePrefix: only its roles may assume this one. Default 'reflex'. */
   centralNamePrefix?: string;
+  /** Require this sts:ExternalId (ReflexRemediation's `memberAccountExternalId`). Default: none. */
+  externalId?: string;
 }
 
 /**
@@ -44,6 +46,7 @@ export class ReflexMemberAccount extends Construct {
       roleName: props.roleName ?? 'reflex-member',
       assumedBy: new iam.AccountPrincipal(props.centralAccountId).withConditions({
         ArnLike: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${props.centralAccountId}:role/${prefix}-*` },
+        ...(props.externalId ? { StringEquals: { 'sts:ExternalId': props.externalId } } : {}),
       }),
       description: 'Assumed by the central Reflex bot; generated from aws-lambda/src/permissions.ts',
     });

@@ -73,7 +73,8 @@ const WILDCARD_REASONS: Record<AwsResourceScope | 'own-log-group', string> = {
   'flow-logs-delivery-role': 'The delivery role ARN is exact; no wildcard expected.',
   'state-table': 'The table ARNs are exact; no wildcard expected.',
   'ticket-secret': 'A secret given by name gets the six-character suffix Secrets Manager appends ("-??????").',
-  'member-account-role': 'The bot assumes the same-named role in whichever member account an event comes from.',
+  'member-account-role':
+    'The bot assumes the same-named role in whichever member account an event comes from (memberAccountIds narrows it to listed accounts).',
   'own-log-group': 'Log streams of the function’s own log group are created at run time.',
 };
 
@@ -151,8 +152,16 @@ export interface ReflexRemediationProps {
   managedConfigRules?: boolean;
   /** Rules listen on this bus (a central bus member accounts forward to). Default: the account's default bus. */
   eventBus?: events.IEventBus;
-  /** The role the bot assumes in member accounts (see ReflexMemberAccount). Grants sts:AssumeRole once the bot sends it. */
+  /**
+   * The role the bot assumes in member accounts (see ReflexMemberAccount): with it, an event from another account
+   * is handled there through that role (REFLEX_MEMBER_ROLE_NAME); without it, such events are ignored. Grants both
+   * functions sts:AssumeRole on `arn:<partition>:iam::*:role/<name>`, or on the accounts of `memberAccountIds`.
+   */
   memberAccountRoleName?: string;
+  /** The member accounts, when known: sts:AssumeRole is then granted on exactly their member roles. */
+  memberAccountIds?: readonly string[];
+  /** An external id the member roles require (ReflexMemberAccount's `externalId`); REFLEX_MEMBER_EXTERNAL_ID. */
+  memberAccountExternalId?: string;
   /** The role VPC Flow Logs deliver to CloudWatch Logs with (when the policy's flow-log destination is a log group). */
   flowLogsDeliveryRole?: iam.IRole;
   /** Reserved concurrency of the events function (a ceiling on parallel fixes). Default: unreserved. */
@@ -279,6 +288,12 @@ export class ReflexRemediation extends Construct {
       Object.entries(ticketSecrets).map(([name, arn]) => [name, `secretsmanager:${arn}`]),
     );
     const memberRole = props.memberAccountRoleName;
+    const memberAccountIds = [...new Set(props.memberAccountIds ?? [])].sort();
+    for (const account of memberAccountIds)
+      if (!/^\d{12}$/.test(account))
+        throw new Error(`memberAccountIds: ${JSON.stringify(account)} is not an account id`);
+    if ((memberAccountIds.length > 0 || props.memberAccountExternalId) && !memberRole)
+      throw new Error('memberAccountIds and memberAccountExternalId need memberAccountRoleName');
     const common: AwsPermissionNeeds = {
       rules: ruleModes(policy),
       stateStore: true,
@@ -324,7 +339,9 @@ export class ReflexRemediation extends Construct {
             return /-[A-Za-z0-9]{6}$/.test(arn) ? arn : `${arn}-??????`;
           });
         case 'member-account-role':
-          return [`arn:${Aws.PARTITION}:iam::*:role/${memberRole}`];
+          return memberAccountIds.length > 0
+            ? memberAccountIds.map((account) => `arn:${Aws.PARTITION}:iam::${account}:role/${memberRole}`)
+            : [`arn:${Aws.PARTITION}:iam::*:role/${memberRole}`];
       }
     };
 
@@ -374,6 +391,9 @@ export class ReflexRemediation extends Construct {
           REFLEX_STATE_TABLE: this.stateTable.tableName,
           REFLEX_KILL_SWITCH: props.killSwitch ? 'on' : 'off',
           ...(memberRole ? { REFLEX_MEMBER_ROLE_NAME: memberRole } : {}),
+          ...(memberRole && props.memberAccountExternalId
+            ? { REFLEX_MEMBER_EXTERNAL_ID: props.memberAccountExternalId }
+            : {}),
           ...(props.flowLogsDeliveryRole ? { REFLEX_FLOW_LOGS_ROLE_ARN: props.flowLogsDeliveryRole.roleArn } : {}),
           ...secretEnv,
         },

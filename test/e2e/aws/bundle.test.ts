@@ -10,7 +10,16 @@ import {
 import { CreateBucketCommand, GetBucketAclCommand, PutBucketAclCommand } from '@aws-sdk/client-s3';
 import { MOTO_CREDENTIALS } from '@reflex/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, LOG_BUCKET, resetWorld, startWorld, type World } from './world.js';
+import {
+  accountClients,
+  fixture,
+  LOG_BUCKET,
+  MEMBER_ACCOUNT_ID,
+  MEMBER_ROLE,
+  resetWorld,
+  startWorld,
+  type World,
+} from './world.js';
 
 const DIST = join(import.meta.dirname, '../../../aws-lambda/dist');
 let world: World;
@@ -89,6 +98,36 @@ describe('bundles', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { message?: string });
     expect(lines.map((l) => l.message)).toEqual(expect.arrayContaining(['reflex.audit', 'reflex.report']));
+  });
+
+  it('events.mjs acts in a member account through REFLEX_MEMBER_ROLE_NAME (STS loaded on demand)', async () => {
+    await resetWorld(world);
+    const inB = await accountClients(world, MEMBER_ACCOUNT_ID);
+    const GroupId = (await inB.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'member-sg', Description: 'm' })))
+      .GroupId!;
+    await inB.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
+    const event = fixture('cloudtrail-ec2-AuthorizeSecurityGroupIngress-console-items.json', {
+      '111122223333': MEMBER_ACCOUNT_ID,
+      'sg-0123456789abcdef0': GroupId,
+    });
+    const context = { invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:reflex-events' };
+    const { report } = invoke('events.mjs', event, context, { REFLEX_MEMBER_ROLE_NAME: MEMBER_ROLE });
+    expect(report.outcomes.find((o: { rule?: string }) => o.rule === 'openIngress')).toMatchObject({
+      status: 'fixed',
+      resource: { account: MEMBER_ACCOUNT_ID },
+    });
+    const rules = await inB.ec2.send(
+      new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [GroupId] }] }),
+    );
+    expect(rules.SecurityGroupRules?.filter((r) => !r.IsEgress)).toEqual([]);
+    // Without the variable, the same event is ignored with the reason.
+    const single = invoke('events.mjs', event, context).report;
+    expect(single.outcomes[0]).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/REFLEX_MEMBER/) });
   });
 
   it('manual.mjs rejects a bad request with a clear error and no cloud call', () => {

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { type AwsClients, type BotDeps, createAwsClients, createEventsHandler, createManualHandler } from '@reflex/aws';
+import {
+  type AwsClients,
+  type BotDeps,
+  createAwsClients,
+  createEventsHandler,
+  createManualHandler,
+  stsAssumeRole,
+} from '@reflex/aws';
 import { MemoryAuditStore, MemoryTicketSink, type Policy, type PolicyInput, PolicySchema } from '@reflex/core';
 import {
   type FaultProxy,
@@ -16,6 +23,14 @@ import {
 export { MOTO_ACCOUNT_ID, MOTO_REGION };
 export const BOT_ROLE = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/reflex-bot`;
 export const LOG_BUCKET = 'reflex-access-logs';
+/** A member account of the central-bus deployment, and the role the bot assumes there (ReflexMemberAccount's). */
+export const MEMBER_ACCOUNT_ID = '210987654321';
+export const MEMBER_ROLE = 'reflex-member';
+/** The central function's ARN: its account is the bot's own. */
+export const FUNCTION_CONTEXT = {
+  invokedFunctionArn: `arn:aws:lambda:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:function:reflex-events`,
+  awsRequestId: 'request-1',
+};
 const FIXTURES = join(import.meta.dirname, '../../fixtures/events/aws');
 
 /** moto behind a fault proxy; clients talk to the proxy, so its call log sees every request. */
@@ -122,6 +137,41 @@ export function asBot(event: Record<string, unknown>): Record<string, unknown> {
 /** Options for the clients a bot creates itself (DynamoDB, Secrets Manager): through the proxy, moto's credentials. */
 export function awsOptions(world: World) {
   return { endpoint: world.proxy.endpoint, credentials: { ...MOTO_CREDENTIALS } };
+}
+
+/**
+ * Clients for arranging and asserting in another account, straight to moto. moto scopes EC2 (and every regional
+ * backend) by the account of the access key: credentials from AssumeRole of a role in account B act in B; the
+ * default key acts in MOTO_ACCOUNT_ID. moto neither checks that the role exists nor evaluates its trust. After a
+ * reset the assumed keys are gone (and would silently mean the default account), so call this again.
+ */
+export async function accountClients(world: World, account: string, roleName = MEMBER_ROLE): Promise<AwsClients> {
+  const assume = stsAssumeRole({ endpoint: world.moto.endpoint, credentials: { ...MOTO_CREDENTIALS } });
+  const credentials = await assume({ roleArn: `arn:aws:iam::${account}:role/${roleName}`, sessionName: 'arrange' });
+  return createAwsClients(MOTO_REGION, { endpoint: world.moto.endpoint, credentials });
+}
+
+/** The same event as if the bot's assumed member role had made the call in that account. */
+export function asMemberRole(event: Record<string, unknown>, account: string): Record<string, unknown> {
+  const detail = event.detail as Record<string, unknown>;
+  const role = `arn:aws:iam::${account}:role/${MEMBER_ROLE}`;
+  return {
+    ...event,
+    detail: {
+      ...detail,
+      userIdentity: {
+        type: 'AssumedRole',
+        arn: `arn:aws:sts::${account}:assumed-role/${MEMBER_ROLE}/reflex-${String(event.id).slice(0, 20)}`,
+        accountId: account,
+        sessionContext: { sessionIssuer: { type: 'Role', arn: role, accountId: account, userName: MEMBER_ROLE } },
+      },
+    },
+  };
+}
+
+/** The AssumeRole calls the bot sent (through the proxy). */
+export function assumeRoleCalls(world: World) {
+  return world.proxy.calls().filter((c) => c.operation === 'AssumeRole');
 }
 
 export function writeCalls(world: World) {
