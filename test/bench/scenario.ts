@@ -1,0 +1,77 @@
+/** What one warm scenario measured, the same shape for both clouds. */
+import { criticalPath, deepestChain, median, mode, percentile, type TimedCall } from './stats.js';
+
+export interface Sample {
+  wallMs: number;
+  /** Calls in the backend's own log (proxy / emulator) during the handler. */
+  backendCalls: number;
+  /** Attempts timed at the client. */
+  timed: TimedCall[];
+}
+
+export interface ScenarioResult {
+  cloud: 'aws' | 'azure';
+  name: string;
+  event: string;
+  n: number;
+  wallP50: number;
+  wallP99: number;
+  calls: number;
+  callsMax: number;
+  depth: number;
+  depthMax: number;
+  /** The deepest chain of one typical run (labels), for diagnosis. */
+  chain: string[];
+  overheadP50: number;
+  overheadP99: number;
+  /** Median time in calls along the critical path. */
+  criticalCallMsP50: number;
+  /** The backend's single-call round trip, as a one-call bot sees it (median, SDK included). */
+  rttMs: number;
+  ratioP50: number;
+  problems: string[];
+}
+
+export function summarise(
+  cloud: 'aws' | 'azure',
+  name: string,
+  event: string,
+  samples: Sample[],
+  rttMs: number,
+  problems: string[],
+): ScenarioResult {
+  const paths = samples.map((s) => criticalPath(s.timed));
+  const overheads = samples.map((s, i) => s.wallMs - paths[i]!.callMs);
+  const depths = paths.map((p) => p.depth);
+  const depth = mode(depths);
+  const typical = samples.find((_, i) => paths[i]!.depth === depth) ?? samples[0];
+  const wallP50 = median(samples.map((s) => s.wallMs));
+  const calls = samples.map((s) => s.backendCalls);
+  const timedCounts = samples.map((s) => s.timed.length);
+  if (calls.some((c, i) => c !== timedCounts[i]))
+    problems.push(
+      `backend logged ${calls.join(',')} calls, client timed ${timedCounts.join(',')} — counts differ (see notes)`,
+    );
+  return {
+    cloud,
+    name,
+    event,
+    n: samples.length,
+    wallP50,
+    wallP99: percentile(
+      samples.map((s) => s.wallMs),
+      99,
+    ),
+    calls: mode(calls),
+    callsMax: Math.max(...calls),
+    depth,
+    depthMax: Math.max(...depths),
+    chain: typical ? deepestChain(typical.timed) : [],
+    overheadP50: median(overheads),
+    overheadP99: percentile(overheads, 99),
+    criticalCallMsP50: median(paths.map((p) => p.callMs)),
+    rttMs,
+    ratioP50: wallP50 / (depth * rttMs),
+    problems,
+  };
+}

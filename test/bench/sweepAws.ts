@@ -1,0 +1,247 @@
+/**
+ * Sweep scale on moto: the real EventBridge handler answering a scheduled event (list everything, read every
+ * bucket and group, rules, tickets in dry-run) against the same reads made straight through the SDK.
+ */
+import {
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateBucketCommand,
+  GetBucketAclCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLoggingCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetPublicAccessBlockCommand,
+  ListBucketsCommand,
+} from '@aws-sdk/client-s3';
+import { type AwsClients, createEventsHandler, TransientFailure } from '@reflex/aws';
+import { JsonLinesTicketSink, type Report } from '@reflex/core';
+import {
+  type AwsWorld,
+  benchPolicy,
+  fixture,
+  MOTO_ACCOUNT_ID,
+  MOTO_REGION,
+  quietProductionLogger,
+  startAwsWorld,
+  timedClients,
+} from './awsWorld.js';
+import { answered, mapLimit, projectMs, type SweepRun } from './sweep.js';
+import { CallLog } from './timing.js';
+
+export interface SweepPlan {
+  /** Resource counts (half buckets, half groups), ascending. */
+  counts: number[];
+  /** Concurrency levels, measured at the first count (bot and backend). */
+  concurrencies: number[];
+  /** Concurrency for the growth runs. */
+  growthConcurrency: number;
+  throttle: { count: number; concurrency: number; rate: number };
+  /** Skip a growth point whose projected time would pass this (ms since the sweep started). */
+  budgetMs: number;
+  progress: (line: string) => void;
+}
+
+async function seedTo(w: AwsWorld, have: { buckets: number; groups: number }, total: number): Promise<void> {
+  const buckets = Math.floor(total / 2);
+  const groups = total - buckets;
+  const jobs: (() => Promise<unknown>)[] = [];
+  for (let i = have.buckets; i < buckets; i++)
+    jobs.push(() => w.setup.s3.send(new CreateBucketCommand({ Bucket: `reflex-sweep-${String(i).padStart(5, '0')}` })));
+  for (let i = have.groups; i < groups; i++)
+    jobs.push(() =>
+      w.setup.ec2.send(new CreateSecurityGroupCommand({ GroupName: `reflex-sweep-${i}`, Description: 'sweep' })),
+    );
+  await mapLimit(jobs, 32, (job) => job());
+  have.buckets = buckets;
+  have.groups = groups;
+}
+
+async function botSweep(
+  clients: AwsClients,
+  log: CallLog,
+  concurrency: number,
+): Promise<{ ms: number; calls: number; failed: number; report: Report }> {
+  const handler = createEventsHandler({
+    policy: benchPolicy('dry-run'),
+    clients: () => clients,
+    tickets: new JsonLinesTicketSink(() => {}),
+    logger: quietProductionLogger(),
+    account: MOTO_ACCOUNT_ID,
+    concurrency,
+  });
+  log.clear();
+  const t = performance.now();
+  let report: Report;
+  try {
+    report = await handler(fixture('schedule.json'));
+  } catch (err) {
+    if (!(err instanceof TransientFailure)) throw err;
+    report = err.report;
+  }
+  const ms = performance.now() - t;
+  const failed = report.outcomes.filter((o) => o.status === 'failed').length + (report.errors?.length ?? 0);
+  return { ms, calls: log.take().length, failed, report };
+}
+
+/** The reads the bot makes per resource, straight through the SDK, `concurrency` resources at a time. */
+async function backendSweep(c: AwsClients, log: CallLog, concurrency: number): Promise<{ ms: number; calls: number }> {
+  log.clear();
+  const t = performance.now();
+  const buckets: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await c.s3.send(new ListBucketsCommand({ BucketRegion: MOTO_REGION, ContinuationToken: token }));
+    for (const b of page.Buckets ?? []) if (b.Name) buckets.push(b.Name);
+    token = page.ContinuationToken;
+  } while (token);
+  const groups: string[] = [];
+  let next: string | undefined;
+  do {
+    const page = await c.ec2.send(new DescribeSecurityGroupsCommand({ NextToken: next }));
+    for (const g of page.SecurityGroups ?? []) if (g.GroupId) groups.push(g.GroupId);
+    next = page.NextToken;
+  } while (next);
+  const work: (() => Promise<unknown>)[] = [
+    ...buckets.map(
+      (Bucket) => () =>
+        Promise.all([
+          answered(c.s3.send(new GetPublicAccessBlockCommand({ Bucket }))),
+          answered(c.s3.send(new GetBucketAclCommand({ Bucket }))),
+          answered(c.s3.send(new GetBucketPolicyCommand({ Bucket }))),
+          answered(c.s3.send(new GetBucketEncryptionCommand({ Bucket }))),
+          answered(c.s3.send(new GetBucketLoggingCommand({ Bucket }))),
+          answered(c.s3.send(new GetBucketTaggingCommand({ Bucket }))),
+          answered(c.s3.send(new GetBucketOwnershipControlsCommand({ Bucket }))),
+        ]),
+    ),
+    ...groups.map(
+      (id) => () =>
+        Promise.all([
+          c.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })),
+          c.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [id] }] })),
+        ]),
+    ),
+  ];
+  await mapLimit(work, concurrency, (job) => job());
+  return { ms: performance.now() - t, calls: log.take().length };
+}
+
+export async function runSweepAws(plan: SweepPlan): Promise<SweepRun[]> {
+  const started = performance.now();
+  const w = await startAwsWorld();
+  const runs: SweepRun[] = [];
+  const have = { buckets: 0, groups: 0 };
+  // Separate clients per role, so connection pools and retry quotas are not shared between bot and backend runs.
+  const botLog = new CallLog();
+  const botClients = timedClients(w.moto.endpoint, botLog);
+  const baseLog = new CallLog();
+  const baseClients = timedClients(w.moto.endpoint, baseLog);
+  const push = (run: SweepRun) => {
+    runs.push(run);
+    plan.progress(
+      `${run.cloud} sweep ${run.who.padEnd(7)} n=${String(run.resources).padStart(5)} c=${String(run.concurrency).padStart(2)} ` +
+        `${(run.ms / 1000).toFixed(1)} s  ${run.perSecond.toFixed(0)}/s  calls ${run.calls}` +
+        (run.throttleRate ? `  throttled ${run.retries}` : '') +
+        (run.failed ? `  FAILED ${run.failed}` : ''),
+    );
+  };
+  try {
+    const first = plan.counts[0]!;
+    await seedTo(w, have, first);
+    // Warm both paths once (connections, JIT) on the smallest estate.
+    await botSweep(botClients, botLog, plan.growthConcurrency);
+    for (const c of plan.concurrencies) {
+      const bot = await botSweep(botClients, botLog, c);
+      push({
+        cloud: 'aws',
+        who: 'bot',
+        resources: first,
+        concurrency: c,
+        ms: bot.ms,
+        perSecond: first / (bot.ms / 1000),
+        calls: bot.calls,
+        throttleRate: 0,
+        failed: bot.failed,
+        via: 'events handler, scheduled event, BotDeps.concurrency',
+      });
+      const base = await backendSweep(baseClients, baseLog, c);
+      push({
+        cloud: 'aws',
+        who: 'backend',
+        resources: first,
+        concurrency: c,
+        ms: base.ms,
+        perSecond: first / (base.ms / 1000),
+        calls: base.calls,
+        throttleRate: 0,
+        failed: 0,
+        via: 'SDK reads only',
+      });
+    }
+    // 30 % throttling through the fault proxy, at the first count.
+    {
+      const viaLog = new CallLog();
+      const via = timedClients(w.proxy.endpoint, viaLog);
+      const { count, concurrency, rate } = plan.throttle;
+      await seedTo(w, have, Math.max(count, first));
+      await w.proxy.clearCalls();
+      await w.proxy.send('setFaults', { throttleRate: rate, seed: 7 });
+      const throttled = await botSweep(via, viaLog, concurrency);
+      const stats = await w.proxy.send<{ faults: { throttle: number } }>('stats');
+      await w.proxy.send('setFaults', { throttleRate: 0 });
+      push({
+        cloud: 'aws',
+        who: 'bot',
+        resources: count,
+        concurrency,
+        ms: throttled.ms,
+        perSecond: count / (throttled.ms / 1000),
+        calls: throttled.calls,
+        throttleRate: rate,
+        retries: stats.faults.throttle,
+        failed: throttled.failed,
+        via: 'events handler through the fault proxy, 30 % SlowDown/RequestLimitExceeded',
+      });
+    }
+    // Growth: the bot at one concurrency, count after count.
+    const growthPoints: [number, number][] = [
+      [
+        first,
+        runs.find((r) => r.who === 'bot' && r.concurrency === plan.growthConcurrency && !r.throttleRate)?.ms ?? 0,
+      ],
+    ];
+    for (const count of plan.counts.slice(1)) {
+      const seedCost = (count - have.buckets - have.groups) * 3;
+      const projected = performance.now() - started + seedCost + projectMs(growthPoints, count);
+      if (projected > plan.budgetMs) {
+        plan.progress(
+          `aws sweep n=${count}: skipped, projected to end at ${(projected / 1000).toFixed(0)} s (budget ${(plan.budgetMs / 1000).toFixed(0)} s)`,
+        );
+        continue;
+      }
+      await seedTo(w, have, count);
+      const bot = await botSweep(botClients, botLog, plan.growthConcurrency);
+      growthPoints.push([count, bot.ms]);
+      push({
+        cloud: 'aws',
+        who: 'bot',
+        resources: count,
+        concurrency: plan.growthConcurrency,
+        ms: bot.ms,
+        perSecond: count / (bot.ms / 1000),
+        calls: bot.calls,
+        throttleRate: 0,
+        failed: bot.failed,
+        via: 'events handler, scheduled event',
+      });
+    }
+    return runs;
+  } finally {
+    await w.stop();
+  }
+}

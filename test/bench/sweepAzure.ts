@@ -1,0 +1,188 @@
+/**
+ * Sweep scale on the ARM emulator (own process, validation off): the real timer function at its fixed concurrency,
+ * its own parts (sweepTargets + the engine) at other concurrencies, and the same reads straight through the SDK.
+ */
+import { reflexSweep, sweepTargets } from '@reflex/azure';
+import { handleTargets } from '@reflex/core';
+import {
+  API,
+  type AzureWorld,
+  accountId,
+  invocation,
+  nsgId,
+  privateRule,
+  RG,
+  SUB,
+  startAzureWorld,
+  storageAccountBody,
+} from './azureWorld.js';
+import { answered, mapLimit, projectMs, type SweepRun } from './sweep.js';
+import type { SweepPlan } from './sweepAws.js';
+
+async function seedTo(w: AzureWorld, have: { n: number }, total: number): Promise<void> {
+  const list: { id: string; body: Record<string, unknown>; apiVersion: string }[] = [];
+  for (let i = have.n; i < total; i++) {
+    if (i % 2 === 0) list.push({ id: accountId(`stsweep${i}`), body: storageAccountBody(), apiVersion: API.storage });
+    else
+      list.push({
+        id: nsgId(`nsg-sweep-${i}`),
+        body: { location: 'westeurope', properties: { securityRules: [privateRule()] } },
+        apiVersion: API.network,
+      });
+  }
+  await w.seed(list);
+  have.n = total;
+}
+
+const TIMER = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: undefined as never };
+
+async function botSweep(w: AzureWorld, concurrency: number, fixed: number) {
+  const bot = w.configure('dry-run');
+  w.log.clear();
+  const t = performance.now();
+  let failed = 0;
+  if (concurrency === fixed) {
+    const report = await reflexSweep(TIMER, invocation('reflexSweep'));
+    failed = report.outcomes.filter((o) => o.status === 'failed').length + (report.errors?.length ?? 0);
+  } else {
+    const context = invocation('reflexSweep');
+    const eventId = `sweep:${context.invocationId}:${SUB}`;
+    const targets = await sweepTargets(bot, SUB, eventId);
+    const report = await handleTargets(eventId, targets, bot.policy!, bot.ports(context), concurrency);
+    failed = report.outcomes.filter((o) => o.status === 'failed').length;
+  }
+  return { ms: performance.now() - t, calls: w.log.take().length, failed };
+}
+
+async function backendSweep(w: AzureWorld, concurrency: number) {
+  const c = w.configure('dry-run').clients.for(SUB);
+  w.log.clear();
+  const t = performance.now();
+  const accounts: string[] = [];
+  for await (const a of c.storage.storageAccounts.list()) if (a.name) accounts.push(a.name);
+  const nsgs: string[] = [];
+  for await (const n of c.network.networkSecurityGroups.listAll()) if (n.name) nsgs.push(n.name);
+  const drain = async (items: AsyncIterable<unknown>) => {
+    for await (const _ of items);
+  };
+  const work: (() => Promise<unknown>)[] = [
+    ...accounts.map((name) => async () => {
+      await c.storage.storageAccounts.getProperties(RG, name);
+      await Promise.all([
+        drain(c.storage.blobContainers.list(RG, name)),
+        answered(drain(c.monitor.diagnosticSettings.list(`${accountId(name)}/blobServices/default`))),
+      ]);
+    }),
+    ...nsgs.map((name) => () => c.network.networkSecurityGroups.get(RG, name)),
+  ];
+  await mapLimit(work, concurrency, (job) => job());
+  return { ms: performance.now() - t, calls: w.log.take().length };
+}
+
+export async function runSweepAzure(plan: SweepPlan & { fixedConcurrency: number }): Promise<SweepRun[]> {
+  const started = performance.now();
+  const w = await startAzureWorld();
+  const runs: SweepRun[] = [];
+  const have = { n: 0 };
+  const push = (run: SweepRun) => {
+    runs.push(run);
+    plan.progress(
+      `${run.cloud} sweep ${run.who.padEnd(7)} n=${String(run.resources).padStart(5)} c=${String(run.concurrency).padStart(2)} ` +
+        `${(run.ms / 1000).toFixed(1)} s  ${run.perSecond.toFixed(0)}/s  calls ${run.calls}` +
+        (run.throttleRate ? `  throttled ${run.retries}` : '') +
+        (run.failed ? `  FAILED ${run.failed}` : ''),
+    );
+  };
+  const via = (c: number) =>
+    c === plan.fixedConcurrency
+      ? 'reflexSweep timer function (its fixed SWEEP_CONCURRENCY)'
+      : "sweepTargets + handleTargets (the timer function's parts) at this concurrency";
+  try {
+    const first = plan.counts[0]!;
+    await seedTo(w, have, first);
+    await botSweep(w, plan.growthConcurrency, plan.fixedConcurrency);
+    await backendSweep(w, plan.growthConcurrency);
+    for (const c of plan.concurrencies) {
+      const bot = await botSweep(w, c, plan.fixedConcurrency);
+      push({
+        cloud: 'azure',
+        who: 'bot',
+        resources: first,
+        concurrency: c,
+        ms: bot.ms,
+        perSecond: first / (bot.ms / 1000),
+        calls: bot.calls,
+        throttleRate: 0,
+        failed: bot.failed,
+        via: via(c),
+      });
+      const base = await backendSweep(w, c);
+      push({
+        cloud: 'azure',
+        who: 'backend',
+        resources: first,
+        concurrency: c,
+        ms: base.ms,
+        perSecond: first / (base.ms / 1000),
+        calls: base.calls,
+        throttleRate: 0,
+        failed: 0,
+        via: 'SDK reads only',
+      });
+    }
+    {
+      const { count, concurrency, rate } = plan.throttle;
+      await w.arm.clearCalls();
+      await w.arm.send('setFaults', { throttleRate: rate, seed: 7, retryAfterSeconds: 0 });
+      const throttled = await botSweep(w, concurrency, plan.fixedConcurrency);
+      const stats = await w.arm.send<{ faults: number }>('stats');
+      await w.arm.send('setFaults', {});
+      push({
+        cloud: 'azure',
+        who: 'bot',
+        resources: count,
+        concurrency,
+        ms: throttled.ms,
+        perSecond: count / (throttled.ms / 1000),
+        calls: throttled.calls,
+        throttleRate: rate,
+        retries: stats.faults,
+        failed: throttled.failed,
+        via: `${via(concurrency)}; 30 % 429 (Retry-After: 0)`,
+      });
+    }
+    const growthPoints: [number, number][] = [
+      [
+        first,
+        runs.find((r) => r.who === 'bot' && r.concurrency === plan.growthConcurrency && !r.throttleRate)?.ms ?? 0,
+      ],
+    ];
+    for (const count of plan.counts.slice(1)) {
+      const projected = performance.now() - started + projectMs(growthPoints, count);
+      if (projected > plan.budgetMs) {
+        plan.progress(
+          `azure sweep n=${count}: skipped, projected to end at ${(projected / 1000).toFixed(0)} s (budget ${(plan.budgetMs / 1000).toFixed(0)} s)`,
+        );
+        continue;
+      }
+      await seedTo(w, have, count);
+      const bot = await botSweep(w, plan.growthConcurrency, plan.fixedConcurrency);
+      growthPoints.push([count, bot.ms]);
+      push({
+        cloud: 'azure',
+        who: 'bot',
+        resources: count,
+        concurrency: plan.growthConcurrency,
+        ms: bot.ms,
+        perSecond: count / (bot.ms / 1000),
+        calls: bot.calls,
+        throttleRate: 0,
+        failed: bot.failed,
+        via: via(plan.growthConcurrency),
+      });
+    }
+    return runs;
+  } finally {
+    await w.stop();
+  }
+}
