@@ -239,9 +239,43 @@ describe('engine', () => {
     expect(cloud.writes).toHaveLength(2);
   });
 
+  it('retries targets that failed transiently in later rounds, at lower concurrency', async () => {
+    for (const n of ['b-1', 'b-2', 'b-3']) cloud.put(publicBucket(n));
+    let throttled = 0;
+    const apply = cloud.apply.bind(cloud);
+    cloud.apply = async (steps, posture) => {
+      // The first two buckets are throttled once each (after the SDK gave up), then the cloud recovers.
+      if (posture.ref.name !== 'b-3' && throttled < 2 && steps.length > 0) {
+        throttled++;
+        return steps.map(() => ({
+          ok: false as const,
+          error: Object.assign(new Error('slow down'), { name: 'SlowDown' }),
+        }));
+      }
+      return apply(steps, posture);
+    };
+    const pauses: number[] = [];
+    const report = await handleTargets(
+      'sweep-1',
+      ['b-1', 'b-2', 'b-3'].map((n) => target(n)),
+      enforce,
+      ports,
+      {
+        concurrency: 4,
+        sleep: async (ms) => {
+          pauses.push(ms);
+        },
+      },
+    );
+    const ps = report.outcomes.filter((o) => o.rule === 'publicStorage');
+    expect(ps.map((o) => o.status)).toEqual(['fixed', 'fixed', 'fixed']);
+    expect(ps[0]!.notes).toContain('retried in round 2 after a transient failure');
+    expect(pauses).toEqual([1000]);
+  });
+
   it('does not remember an event that failed transiently, so a retry gets another chance', async () => {
     cloud.failures.set('block-public-access', Object.assign(new Error('slow down'), { name: 'SlowDown' }));
-    const first = await handleTargets('evt-9', [target()], enforce, ports);
+    const first = await handleTargets('evt-9', [target()], enforce, ports, { retryRounds: 0 });
     expect(first.outcomes.some((o) => o.transient)).toBe(true);
     cloud.failures.clear();
     const retry = await handleTargets('evt-9', [target()], enforce, ports);

@@ -20,6 +20,11 @@ export interface CloudAdapter {
   readonly cloud: Cloud;
   /** The current posture, or null when the resource does not exist (any more). */
   read(ref: ResourceRef): Promise<Posture | null>;
+  /**
+   * The verifying read after `steps` were applied. An adapter may re-read only what the steps wrote and merge it
+   * into `before` (fewer calls on the critical path); without it the engine calls `read`.
+   */
+  reread?(ref: ResourceRef, before: Posture, steps: Step[]): Promise<Posture | null>;
   /** The calls a fix makes, for tickets and audit, without making them. */
   describe(fix: Fix, posture: Posture): CallDescription[];
   /**

@@ -278,9 +278,12 @@ async function enforce(
   // Verify on a fresh read: `fixed` only if the rule no longer fires.
   let after: Posture | null = null;
   let verifyError: unknown;
-  if ([...byStep.values()].some((s) => s.ok)) {
+  const applied = steps.filter((s) => byStep.get(s.id)?.ok);
+  if (applied.length > 0) {
     try {
-      after = await ports.adapter.read(target.ref);
+      after = ports.adapter.reread
+        ? await ports.adapter.reread(target.ref, posture, applied)
+        : await ports.adapter.read(target.ref);
     } catch (err) {
       verifyError = err;
     }
@@ -330,8 +333,22 @@ async function enforce(
   });
 }
 
+export interface HandleOptions {
+  /** Targets handled at once. Default 8. */
+  concurrency?: number;
+  /**
+   * Extra rounds for targets that failed transiently. The SDKs retry each call, but under sustained throttling
+   * their retry quota runs dry by design; a later round at half the concurrency lets the cloud recover.
+   * Default 2.
+   */
+  retryRounds?: number;
+  /** Pause before round n is n × this. Default 1000 ms. */
+  retryPauseMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
 /**
- * Handles the targets of one event: skipped entirely when the ledger has seen the event; remembered
+ * Handles the targets of one event (or sweep): skipped entirely when the ledger has seen the event; remembered
  * only when nothing failed transiently, so a retried delivery gets another chance.
  */
 export async function handleTargets(
@@ -339,8 +356,9 @@ export async function handleTargets(
   targets: Target[],
   policy: Policy,
   ports: EnginePorts,
-  concurrency = 8,
+  options: number | HandleOptions = {},
 ): Promise<Report> {
+  const opts = typeof options === 'number' ? { concurrency: options } : options;
   const clock = ports.clock ?? systemClock;
   if (ports.ledger && (await ports.ledger.has(eventId, clock.now()))) {
     return {
@@ -352,7 +370,23 @@ export async function handleTargets(
       })),
     };
   }
-  const outcomes = (await mapLimit(targets, concurrency, (t) => remediate(t, policy, ports))).flat();
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let concurrency = opts.concurrency ?? 8;
+  const results = await mapLimit(targets, concurrency, (t) => remediate(t, policy, ports));
+  for (let round = 1; round <= (opts.retryRounds ?? 2); round++) {
+    const again = results.flatMap((outcomes, i) => (outcomes.some((o) => o.transient) ? [i] : []));
+    if (again.length === 0) break;
+    concurrency = Math.max(1, Math.floor(concurrency / 2));
+    await sleep(round * (opts.retryPauseMs ?? 1000));
+    const retried = await mapLimit(again, concurrency, (i) => remediate(targets[i]!, policy, ports));
+    again.forEach((i, k) => {
+      results[i] = retried[k]!.map((o) => ({
+        ...o,
+        notes: [...(o.notes ?? []), `retried in round ${round + 1} after a transient failure`],
+      }));
+    });
+  }
+  const outcomes = results.flat();
   if (ports.ledger && !outcomes.some((o) => o.transient)) await ports.ledger.remember(eventId, clock.now());
   return { outcomes };
 }
