@@ -217,6 +217,16 @@ describe('engine', () => {
     ]);
   });
 
+  it('a ticket system that fails beside others that work: ticketed, with a note naming it', async () => {
+    ports.tickets = { file: async () => ({ ref: 'jira:SEC-1 slack:failed', errors: { slack: 'HTTP 500' } }) };
+    const o = (await remediate(target(), dryRun, ports)).find((x) => x.rule === 'publicStorage')!;
+    expect(o).toMatchObject({
+      status: 'ticketed',
+      ticket: { ref: 'jira:SEC-1 slack:failed' },
+      notes: ['ticket not filed in slack: HTTP 500'],
+    });
+  });
+
   it('a ticket system that is down fails the outcome but never throws', async () => {
     ports.tickets = { file: async () => Promise.reject(new Error('503 from Jira')) };
     const o = (await remediate(target(), dryRun, ports)).find((x) => x.rule === 'publicStorage')!;

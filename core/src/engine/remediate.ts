@@ -209,9 +209,12 @@ async function fileTicket(
     ...(d.notes.length ? { notes: d.notes } : {}),
   };
   try {
-    const { ref } = await ports.tickets.file(ticket);
+    const { ref, errors = {} } = await ports.tickets.file(ticket);
+    // Some ticket systems failed while others took it: the finding is still tracked; say which did not.
+    const failed = Object.entries(errors).map(([sink, error]) => `ticket not filed in ${sink}: ${error}`);
     return {
       ...base,
+      ...(failed.length ? { notes: [...(base.notes ?? []), ...failed] } : {}),
       status: 'ticketed',
       reason: d.reason,
       ticket: { dedupeKey: ticket.dedupeKey, ...(ref ? { ref } : {}) },

@@ -3,8 +3,11 @@ import type { Ticket } from './ticket.js';
 
 /** Where tickets go. One open ticket per dedupe key. */
 export interface TicketSink {
-  /** Opens a ticket, or comments on the open one with the same dedupe key; returns its reference. */
-  file(ticket: Ticket): Promise<{ ref?: string }>;
+  /**
+   * Opens a ticket, or comments on the open one with the same dedupe key; returns its reference, and the
+   * systems that failed (a fan-out to several) by name.
+   */
+  file(ticket: Ticket): Promise<{ ref?: string; errors?: Record<string, string> }>;
   /**
    * Comments on and closes the open ticket for this key, if there is one (the finding was fixed, by Reflex or
    * by someone else). Returns null when no ticket was open.
