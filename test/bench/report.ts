@@ -389,6 +389,7 @@ export function svg(r: Results): string {
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
   );
+  out.push('<title>Reflex benchmarks: event-to-fix latency per scenario and sweep throughput</title>');
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   // Panel 1: latency per scenario.
   const p1 = { x: 220, y: 40, w: 680, h: 330 };
