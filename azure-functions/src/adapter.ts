@@ -24,8 +24,8 @@ import {
 } from './network/flowLogs.js';
 import { readNsg } from './network/readNsg.js';
 import { restoreNsgStep } from './network/restoreNsg.js';
-import { applyStorageSteps, describeStorageFix } from './storage/fixStorage.js';
-import { readStorageAccount } from './storage/readStorage.js';
+import { applyStorageSteps, describeStorageFix, LOG_SETTING_NAME } from './storage/fixStorage.js';
+import { readStorageAccount, rereadStorageAccount } from './storage/readStorage.js';
 import { restoreStorageStep } from './storage/restoreStorage.js';
 
 export interface AzureAdapterOptions {
@@ -59,6 +59,16 @@ export class AzureAdapter implements CloudAdapter {
     if (ref.type === ResourceTypes.nsg) return readNsg(clients, ref);
     if (ref.type === ResourceTypes.vnet) return readVirtualNetwork(clients, ref);
     throw new UnsupportedResourceError(`Reflex does not read ${ref.type} on Azure`);
+  }
+
+  /**
+   * The verifying read: for a storage account only what the steps wrote (the account, the containers, the
+   * diagnostic setting), in parallel; for an NSG its GET, which carries the security rules; otherwise `read`.
+   */
+  async reread(ref: ResourceRef, before: Posture, steps: Step[]): Promise<Posture | null> {
+    if (before.kind === 'storage' && ref.type === ResourceTypes.storageAccount)
+      return rereadStorageAccount(this.clients.for(ref.account), ref, before, steps, LOG_SETTING_NAME);
+    return this.read(ref);
   }
 
   describe(fix: Fix, posture: Posture): CallDescription[] {

@@ -74,12 +74,15 @@ export class Bot {
   /** Ticket setup problems (a missing secret), reported in the log; the sink itself never blocks a fix. */
   readonly ticketProblems: string[] = [];
   readonly state: StateStores;
+  /** The environment the bot was configured from (app settings in Functions). */
+  readonly env: NodeJS.ProcessEnv;
   private readonly ledger: EventLedger;
   private readonly blastRadius: BlastRadiusStore;
   private readonly tickets: TicketSink;
 
   constructor(private readonly options: BotOptions = {}) {
     const env = options.env ?? process.env;
+    this.env = env;
     try {
       this.policy = policyFromEnv(env);
     } catch (err) {

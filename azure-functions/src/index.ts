@@ -13,7 +13,14 @@ export { CONTAINED_TAG, type ContainmentNote } from './containment.js';
 export * from './events/index.js';
 export { handleDelivery, reflexEvents, reflexEventsWebhook, TransientFailure } from './functions/events.js';
 export { reflexManual } from './functions/manual.js';
-export { reflexSweep, SWEEP_CONCURRENCY, sweep, sweepTargets } from './functions/sweep.js';
+export {
+  reflexSweep,
+  SWEEP_CONCURRENCY,
+  sweep,
+  sweepConcurrency,
+  sweepOptions,
+  sweepTargets,
+} from './functions/sweep.js';
 export { CONTAIN_RULE_NAME, containPriority } from './network/containNsg.js';
 export { applyNsgSteps, describeNsgFix, planRuleWrites, type RuleWrite } from './network/fixNsg.js';
 export { flowLogName, readVirtualNetwork, vnetTargetsForFlowLog } from './network/flowLogs.js';

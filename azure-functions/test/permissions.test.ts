@@ -29,10 +29,17 @@ interface Called {
   where: string;
 }
 
+/** The one file that wires the SDKs' per-operation functions into operation groups (src/arm/sdk.ts). */
+const WIRING = join(SRC, 'arm/sdk.ts');
+
 /**
  * Every method called on an object whose type is declared by an `@azure/arm-*` package, found through the type
  * checker, so that aliases (`const rules = clients.network.securityRules; rules.delete(...)`), destructuring and
- * helper parameters are all seen. The receiver's type names the operation group (`SecurityRules`).
+ * helper parameters are all seen. The receiver's type names the operation group (`SecurityRules`); a group
+ * narrowed to some of its methods (`Pick<SecurityRulesOperations, 'get' | 'delete'>`) is that group.
+ * A per-operation function of a package (`securityRules.$delete(context, …)` from `…/api/securityRules/operations`)
+ * called directly is the same call (`SecurityRules.delete`); in src/arm/sdk.ts, where those functions are wired
+ * into the groups, they are the client, not a use, and are not counted.
  * Only `@azure/arm-*` (management plane) is scanned: data-plane access (Table storage for the bot's own state)
  * is granted by built-in data roles on the bot's own storage account, not by the custom role.
  */
@@ -48,24 +55,50 @@ function scanCalls(): Called[] {
     types: ['node'],
   });
   const checker = program.getTypeChecker();
+  const sdkOf = (decl: ts.Declaration | undefined) =>
+    decl ? /node_modules\/@azure\/(arm-[a-z-]+)\//.exec(decl.getSourceFile().fileName)?.[1] : undefined;
+  /** `…/api/securityRules/operations.d.ts` → `SecurityRules`. */
+  const groupOf = (decl: ts.Declaration) => {
+    const group = /\/api\/([A-Za-z0-9]+)\/operations\.d\.ts$/.exec(decl.getSourceFile().fileName)?.[1];
+    return group ? group[0]!.toUpperCase() + group.slice(1) : undefined;
+  };
   const out: Called[] = [];
   for (const file of files) {
     const sf = program.getSourceFile(file);
     if (!sf) continue;
+    const where = (node: ts.Node) =>
+      `${relative(join(SRC, '..'), file)}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
     const visit = (node: ts.Node): void => {
-      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
-        const receiver = checker.getTypeAtLocation(node.expression.expression);
-        const symbol = receiver.getSymbol() ?? receiver.aliasSymbol;
-        const decl = symbol?.declarations?.[0];
-        const pkg = decl ? /node_modules\/@azure\/(arm-[a-z-]+)\//.exec(decl.getSourceFile().fileName)?.[1] : undefined;
-        if (pkg && symbol) {
-          out.push({
-            sdk: pkg,
-            // Newer generated clients name the interface `SecurityRulesOperations`, older ones `SecurityRules`.
-            operations: symbol.getName().replace(/Operations$/, ''),
-            method: node.expression.name.text,
-            where: `${relative(join(SRC, '..'), file)}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1}`,
-          });
+      if (ts.isCallExpression(node)) {
+        // A per-operation function of an SDK, however it was imported.
+        let callee = checker.getSymbolAtLocation(node.expression);
+        if (callee && callee.flags & ts.SymbolFlags.Alias) callee = checker.getAliasedSymbol(callee);
+        const fnDecl = callee?.declarations?.[0];
+        const fnSdk = sdkOf(fnDecl);
+        const group = fnDecl && fnSdk ? groupOf(fnDecl) : undefined;
+        if (fnSdk && group) {
+          if (file !== WIRING)
+            out.push({
+              sdk: fnSdk,
+              operations: group,
+              method: callee!.getName().replace(/^\$/, ''),
+              where: where(node),
+            });
+        } else if (ts.isPropertyAccessExpression(node.expression)) {
+          let receiver = checker.getTypeAtLocation(node.expression.expression);
+          if (receiver.aliasSymbol?.getName() === 'Pick' && receiver.aliasTypeArguments?.[0])
+            receiver = receiver.aliasTypeArguments[0];
+          const symbol = receiver.getSymbol() ?? receiver.aliasSymbol;
+          const pkg = sdkOf(symbol?.declarations?.[0]);
+          if (pkg && symbol && !(symbol.flags & ts.SymbolFlags.ValueModule)) {
+            out.push({
+              sdk: pkg,
+              // Newer generated clients name the interface `SecurityRulesOperations`, older ones `SecurityRules`.
+              operations: symbol.getName().replace(/Operations$/, ''),
+              method: node.expression.name.text,
+              where: where(node),
+            });
+          }
         }
       }
       ts.forEachChild(node, visit);

@@ -1,16 +1,32 @@
-import { MonitorClient, type MonitorClientOptionalParams } from '@azure/arm-monitor';
-import { NetworkManagementClient } from '@azure/arm-network';
-import { StorageManagementClient } from '@azure/arm-storage';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+import {
+  type ArmClientOptions,
+  type ArmMonitor,
+  type ArmNetwork,
+  type ArmStorage,
+  monitorClient,
+  networkClient,
+  storageClient,
+} from './sdk.js';
 
 export const PUBLIC_CLOUD_ARM = 'https://management.azure.com';
+
+/**
+ * Attempts after the first for one ARM call, by the SDK's own retry policy (exponential backoff, and for 429 / 503
+ * the wait ARM asks for in Retry-After). The pipeline's default of 3 runs dry under sustained throttling (a sweep
+ * of a large subscription): at a 30 % throttling rate, one call in ~120 fails after 3 retries, one in ~500,000
+ * after 10. What still fails is retried by the engine in a later round at lower concurrency.
+ */
+export const ARM_MAX_RETRIES = 10;
 
 /** Where ARM is and who we are. In tests: the emulator's endpoint, a static token, and a policy trusting its CA. */
 export interface ArmConnection {
   endpoint: string;
   credential: TokenCredential;
   /** Extra pipeline policies (the emulator's certificate trust); same shape as the clients' option. */
-  additionalPolicies?: MonitorClientOptionalParams['additionalPolicies'];
+  additionalPolicies?: ArmClientOptions['additionalPolicies'];
+  /** Retries per call (default ARM_MAX_RETRIES); the SDK's retry policy, with its backoff. */
+  maxRetries?: number;
   /** Delay between polls of a long-running operation; default: the SDK's (ARM's Retry-After when it sends one). */
   pollIntervalMs?: number;
 }
@@ -45,9 +61,9 @@ export function armConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): ArmC
 
 export interface ArmClients {
   subscriptionId: string;
-  storage: StorageManagementClient;
-  network: NetworkManagementClient;
-  monitor: MonitorClient;
+  storage: ArmStorage;
+  network: ArmNetwork;
+  monitor: ArmMonitor;
   /** Options for every long-running call. */
   lro: { updateIntervalInMs?: number };
 }
@@ -70,17 +86,18 @@ export class ArmClientCache {
       // The token audience follows the endpoint (sovereign clouds have their own).
       const scope =
         endpoint === PUBLIC_CLOUD_ARM ? `${PUBLIC_CLOUD_ARM}/.default` : `${new URL(endpoint).origin}/.default`;
-      const options = {
+      const options: ArmClientOptions = {
         endpoint,
         credentials: { scopes: [scope] },
         ...(additionalPolicies ? { additionalPolicies } : {}),
+        retryOptions: { maxRetries: this.connection.maxRetries ?? ARM_MAX_RETRIES },
         userAgentOptions: { userAgentPrefix: 'reflex-azure' },
       };
       clients = {
         subscriptionId: key,
-        storage: new StorageManagementClient(credential, key, options),
-        network: new NetworkManagementClient(credential, key, options),
-        monitor: new MonitorClient(credential, key, options),
+        storage: storageClient(credential, key, options),
+        network: networkClient(credential, key, options),
+        monitor: monitorClient(credential, key, options),
         lro: this.connection.pollIntervalMs !== undefined ? { updateIntervalInMs: this.connection.pollIntervalMs } : {},
       };
       this.bySubscription.set(key, clients);

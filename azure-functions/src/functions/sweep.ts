@@ -1,10 +1,31 @@
 import type { InvocationContext, Timer } from '@azure/functions';
-import { handleTargets, refFromArmId, type Target } from '@reflex/core';
+import { type HandleOptions, handleTargets, refFromArmId, type Target } from '@reflex/core';
 import { type Bot, bot } from '../bot.js';
 import { type AzureReport, emptyReport, logOutcomes } from '../report.js';
 
-/** At most this many resources are read and fixed at once, to stay well inside ARM's per-subscription limits. */
+/**
+ * By default at most this many resources are read and fixed at once, to stay well inside ARM's per-subscription
+ * read limits (a token bucket refilled at ~25 reads/s per region: a sweep at 4 rarely drains it, one at 64 does).
+ * `REFLEX_SWEEP_CONCURRENCY` sets another level.
+ */
 export const SWEEP_CONCURRENCY = 4;
+
+/** The sweep's concurrency: `REFLEX_SWEEP_CONCURRENCY` (a whole number from 1 to 256), else SWEEP_CONCURRENCY. */
+export function sweepConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['REFLEX_SWEEP_CONCURRENCY']?.trim();
+  if (!raw) return SWEEP_CONCURRENCY;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 1 && n <= 256 ? n : SWEEP_CONCURRENCY;
+}
+
+/**
+ * How the engine handles a sweep's targets: each ARM call is already retried by the SDK (ARM_MAX_RETRIES, with
+ * ARM's Retry-After); a resource that still failed transiently is read again in a later round, at half the
+ * concurrency, after a pause, so a throttled subscription gets time to refill.
+ */
+export function sweepOptions(env: NodeJS.ProcessEnv = process.env): HandleOptions {
+  return { concurrency: sweepConcurrency(env), retryRounds: 3, retryPauseMs: 2_000 };
+}
 
 /** Every storage account, NSG and virtual network in the subscription, as sweep targets. */
 export async function sweepTargets(b: Bot, subscriptionId: string, eventId: string): Promise<Target[]> {
@@ -35,7 +56,7 @@ export async function sweep(context: InvocationContext, subscriptions?: string[]
     const eventId = `sweep:${context.invocationId}:${sub}`;
     try {
       const targets = await sweepTargets(b, sub, eventId);
-      const r = await handleTargets(eventId, targets, b.policy, b.ports(context), SWEEP_CONCURRENCY);
+      const r = await handleTargets(eventId, targets, b.policy, b.ports(context), sweepOptions(b.env));
       report.outcomes.push(...r.outcomes);
     } catch (err) {
       report.errors = [...(report.errors ?? []), { code: 'SweepFailed', message: `${sub}: ${String(err)}` }];

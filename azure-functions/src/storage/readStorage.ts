@@ -1,6 +1,13 @@
 import type { DiagnosticSettingsResource } from '@azure/arm-monitor';
-import type { StorageAccount } from '@azure/arm-storage';
-import { type ContainerAccess, parseArmId, type ResourceRef, type StoragePosture } from '@reflex/core';
+import type { ListContainerItem, StorageAccount } from '@azure/arm-storage';
+import {
+  type ContainerAccess,
+  type Fix,
+  parseArmId,
+  type ResourceRef,
+  type Step,
+  type StoragePosture,
+} from '@reflex/core';
 import type { ArmClients } from '../arm/clients.js';
 import { isNotFound } from '../arm/errors.js';
 
@@ -32,40 +39,18 @@ export function keyIdOf(account: StorageAccount): string | undefined {
   return `${kv.keyVaultUri.replace(/\/+$/, '')}/keys/${kv.keyName}${kv.keyVersion ? `/${kv.keyVersion}` : ''}`;
 }
 
-/** The storage account's posture; null when it no longer exists. */
-export async function readStorageAccount(clients: ArmClients, ref: ResourceRef): Promise<StoragePosture | null> {
-  const { resourceGroup, account: name } = accountLocation(ref);
-  let account: StorageAccount;
-  try {
-    account = await clients.storage.storageAccounts.getProperties(resourceGroup, name);
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
-  const accountId = account.id ?? ref.id;
-  const [containers, settings] = await Promise.all([
-    collect(clients.storage.blobContainers.list(resourceGroup, name)),
-    collect(clients.monitor.diagnosticSettings.list(blobServiceId(accountId))).catch((err: unknown) => {
-      // No blob service (e.g. a FileStorage account) means nothing to log there.
-      if (isNotFound(err)) return [] as DiagnosticSettingsResource[];
-      throw err;
-    }),
-  ]);
-  const logging = settings.find(logsBlobAccess);
+type AccountFacets = Omit<StoragePosture, 'kind' | 'publicAccess' | 'logging'> & {
+  allowBlobPublicAccess: boolean;
+};
+
+/** What the account document itself says (everything but the containers and the diagnostic settings). */
+function accountFacets(ref: ResourceRef, account: StorageAccount): AccountFacets {
   const enc = account.encryption;
   const keyId = keyIdOf(account);
   return {
-    kind: 'storage',
     ref: { ...ref, region: ref.region || account.location || '' },
-    publicAccess: {
-      // Accounts created before the property existed return nothing, and then containers may be public.
-      allowBlobPublicAccess: account.allowBlobPublicAccess ?? true,
-      containers: containers.map((c) => ({
-        name: c.name ?? '',
-        id: c.id ?? '',
-        publicAccess: (c.publicAccess ?? 'None') as ContainerAccess,
-      })),
-    },
+    // Accounts created before the property existed return nothing, and then containers may be public.
+    allowBlobPublicAccess: account.allowBlobPublicAccess ?? true,
     encryption: {
       // Platform encryption at rest is always on unless the service says otherwise.
       enabled: enc?.services?.blob?.enabled !== false,
@@ -73,15 +58,147 @@ export async function readStorageAccount(clients: ArmClients, ref: ResourceRef):
       ...(keyId ? { keyId } : {}),
       infrastructure: enc?.requireInfrastructureEncryption === true,
     },
-    logging: logging
-      ? { enabled: true, target: logging.workspaceId!, ...(logging.name ? { setting: logging.name } : {}) }
-      : { enabled: false },
     transport: {
       httpsOnly: account.enableHttpsTrafficOnly === true,
       ...(account.minimumTlsVersion ? { minimumTls: account.minimumTlsVersion } : {}),
     },
     tags: account.tags ?? {},
   };
+}
+
+function containersOf(containers: ListContainerItem[]): StoragePosture['publicAccess']['containers'] {
+  return containers.map((c) => ({
+    name: c.name ?? '',
+    id: c.id ?? '',
+    publicAccess: (c.publicAccess ?? 'None') as ContainerAccess,
+  }));
+}
+
+function loggingOf(settings: DiagnosticSettingsResource[]): StoragePosture['logging'] {
+  const logging = settings.find(logsBlobAccess);
+  return logging
+    ? { enabled: true, target: logging.workspaceId!, ...(logging.name ? { setting: logging.name } : {}) }
+    : { enabled: false };
+}
+
+function posture(
+  facets: AccountFacets,
+  containers: StoragePosture['publicAccess']['containers'],
+  logging: StoragePosture['logging'],
+): StoragePosture {
+  const { allowBlobPublicAccess, ...rest } = facets;
+  return {
+    kind: 'storage',
+    ref: rest.ref,
+    publicAccess: { allowBlobPublicAccess, containers },
+    encryption: rest.encryption,
+    logging,
+    transport: rest.transport,
+    tags: rest.tags,
+  };
+}
+
+/** The account document; null when it does not exist. */
+async function getAccount(clients: ArmClients, ref: ResourceRef): Promise<StorageAccount | null> {
+  const { resourceGroup, account } = accountLocation(ref);
+  try {
+    return await clients.storage.storageAccounts.getProperties(resourceGroup, account);
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+function listContainers(clients: ArmClients, ref: ResourceRef): Promise<ListContainerItem[]> {
+  const { resourceGroup, account } = accountLocation(ref);
+  return collect(clients.storage.blobContainers.list(resourceGroup, account));
+}
+
+function listSettings(clients: ArmClients, ref: ResourceRef): Promise<DiagnosticSettingsResource[]> {
+  return collect(clients.monitor.diagnosticSettings.list(blobServiceId(ref.id))).catch((err: unknown) => {
+    // No blob service (e.g. a FileStorage account) means nothing to log there.
+    if (isNotFound(err)) return [] as DiagnosticSettingsResource[];
+    throw err;
+  });
+}
+
+/** Settles to nothing: a read whose failure only matters once it is awaited must not be "unhandled" before. */
+const quiet = <T>(p: Promise<T>): Promise<T> => {
+  p.catch(() => {});
+  return p;
+};
+
+/**
+ * The storage account's posture; null when it no longer exists. The account, its containers and its blob
+ * service's diagnostic settings are read at once: their addresses all follow from the account's id.
+ */
+export async function readStorageAccount(clients: ArmClients, ref: ResourceRef): Promise<StoragePosture | null> {
+  const containers = quiet(listContainers(clients, ref));
+  const settings = quiet(listSettings(clients, ref));
+  const account = await getAccount(clients, ref);
+  // Gone: the other two fail (404) or say nothing worth waiting for.
+  if (!account) return null;
+  return posture(accountFacets(ref, account), containersOf(await containers), loggingOf(await settings));
+}
+
+/** Fixes whose write lands in the account document (one PATCH), so its verifying read is the account's GET. */
+const ACCOUNT_WRITES = new Set<Fix['type']>([
+  'disallow-public-containers',
+  'require-secure-transport',
+  'enable-encryption',
+  'isolate',
+]);
+
+/**
+ * The verifying read after `steps`: only what they wrote, in parallel (the account after its PATCH, the
+ * containers after container PATCHes, the diagnostic setting after its PUT), merged into `before`. Any other kind
+ * of step gets the full read.
+ */
+export async function rereadStorageAccount(
+  clients: ArmClients,
+  ref: ResourceRef,
+  before: StoragePosture,
+  steps: Step[],
+  logSetting: string,
+): Promise<StoragePosture | null> {
+  const types = new Set(steps.map((s) => s.fix.type));
+  const known = (t: Fix['type']) => ACCOUNT_WRITES.has(t) || t === 'set-container-access' || t === 'enable-logging';
+  if (![...types].every(known)) return readStorageAccount(clients, ref);
+  const containers = types.has('set-container-access') ? quiet(listContainers(clients, ref)) : undefined;
+  const setting = types.has('enable-logging') ? quiet(getSetting(clients, ref, logSetting)) : undefined;
+  let facets: AccountFacets = {
+    ref: before.ref,
+    allowBlobPublicAccess: before.publicAccess.allowBlobPublicAccess ?? true,
+    encryption: before.encryption,
+    transport: before.transport,
+    tags: before.tags,
+  };
+  if ([...types].some((t) => ACCOUNT_WRITES.has(t))) {
+    const account = await getAccount(clients, ref);
+    if (!account) return null;
+    facets = accountFacets(ref, account);
+  }
+  const written = setting ? await setting : undefined;
+  return posture(
+    facets,
+    containers ? containersOf(await containers) : before.publicAccess.containers,
+    // The setting Reflex wrote logs access, or logging is as off as it was.
+    written === undefined ? before.logging : loggingOf(written ? [written] : []),
+  );
+}
+
+/** One diagnostic setting of the account's blob service; null when it does not exist. */
+async function getSetting(
+  clients: ArmClients,
+  ref: ResourceRef,
+  name: string,
+): Promise<DiagnosticSettingsResource | null> {
+  try {
+    return await clients.monitor.diagnosticSettings.get(blobServiceId(ref.id), name);
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

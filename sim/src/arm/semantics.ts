@@ -211,10 +211,11 @@ export class ArmSemantics {
   }
 
   private list(req: ArmRequest, op: SpecOperation, kind: ResourceKind, a: Address): ArmResponse {
-    const all = this.store.list(a.id, kind.type).map((r) => this.view(r));
-    if (!op.nextLinkName) return { status: 200, headers: {}, body: { value: all } };
+    const all = this.store.list(a.id, kind.type);
+    if (!op.nextLinkName) return { status: 200, headers: {}, body: { value: all.map((r) => this.view(r)) } };
     const skip = Number(req.query.get('$skipToken') ?? 0) || 0;
-    const page = all.slice(skip, skip + this.options.pageSize);
+    // Only the page is rendered: a view may embed children, and a list is paged precisely to bound its cost.
+    const page = all.slice(skip, skip + this.options.pageSize).map((r) => this.view(r));
     const body: Json = { value: page };
     if (skip + this.options.pageSize < all.length) {
       const next = new URLSearchParams(req.query);

@@ -103,6 +103,30 @@ describe('storage account through the real handlers', () => {
     expect(step.result!.requestIds.some((id) => id.startsWith('x-ms-request-id:'))).toBe(true);
   });
 
+  it('reads the account, its containers and its diagnostic settings at once; verifies only what it wrote', async () => {
+    await misconfiguredAccount('stverify');
+    botOnEmulator(emulator);
+    const from = emulator.calls().length;
+    const report = await reflexEvents(lastEvent().eventGrid, context());
+    expect(report.outcomes.filter((o) => o.status === 'fixed').map((o) => o.rule)).toEqual(
+      expect.arrayContaining(['publicStorage', 'insecureTransport', 'storageWithoutLogging']),
+    );
+    const ops = emulator
+      .calls()
+      .slice(from)
+      .filter((c) => c.principal.oid === BOT.oid)
+      .map((c) => c.operationId);
+    // Read: three GETs; write: one account PATCH and the setting PUT; verify: the account and the one setting,
+    // not the containers (no container was written).
+    expect(ops.slice(0, 3).sort()).toEqual([
+      'BlobContainers_List',
+      'DiagnosticSettings_List',
+      'StorageAccounts_GetProperties',
+    ]);
+    expect(ops.slice(3, 5).sort()).toEqual(['DiagnosticSettings_CreateOrUpdate', 'StorageAccounts_Update']);
+    expect(ops.slice(5).sort()).toEqual(['DiagnosticSettings_Get', 'StorageAccounts_GetProperties']);
+  });
+
   it('a public container is set to None (the same CloudEvent twice: the second does nothing)', async () => {
     const human = humanClients(emulator);
     await human.storage.storageAccounts.create(
