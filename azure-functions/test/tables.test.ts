@@ -6,6 +6,7 @@ import {
   MemoryTicketSink,
   undo,
 } from '@reflex/core';
+import { type AzuriteTable, startAzuriteTable } from '@reflex/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LazyTable,
@@ -15,7 +16,6 @@ import {
   TableEventLedger,
   tableKey,
 } from '../src/state/tables.js';
-import { type AzuriteTable, startAzuriteTable } from './azurite.js';
 
 let azurite: AzuriteTable;
 beforeAll(async () => {

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureBot, reflexEvents } from '@reflex/azure';
 import type { Outcome, UndoResult } from '@reflex/core';
-import { type ArmEmulator, armClientOptions } from '@reflex/sim';
+import { type ArmEmulator, type AzuriteTable, armClientOptions, startAzuriteTable } from '@reflex/sim';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AzuriteTable, startAzuriteTable } from './azurite.js';
 import { BOT, context, FAST_LRO, humanClients, manual, policyYaml, RG, SUB, startEmulator } from './harness.js';
 
 let emulator: ArmEmulator;

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freeLoopbackPort } from '../moto/free-port.js';
+
+/** The local Azure Table service (azurite) for the bots' state and audit stores. */
 
 /** azurite's documented development account (public, not a secret). */
 const DEV_ACCOUNT = 'devstoreaccount1';
@@ -12,21 +14,10 @@ export interface AzuriteTable {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** azurite's Table service on a free loopback port, in memory, for as long as the test file runs. */
 export async function startAzuriteTable(): Promise<AzuriteTable> {
-  const port = await freePort();
-  const bin = fileURLToPath(new URL('../../node_modules/.bin/azurite-table', import.meta.url));
+  const port = await freeLoopbackPort();
+  const bin = fileURLToPath(new URL('../../../node_modules/.bin/azurite-table', import.meta.url));
   const child: ChildProcess = spawn(
     bin,
     [
