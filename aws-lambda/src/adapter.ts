@@ -29,12 +29,13 @@ import {
   describeIsolateGroup,
   describeRevokeIngress,
   readSecurityGroup,
+  rereadSecurityGroupRules,
   restoreIngress,
 } from './ec2/securityGroup.js';
 import { isTransient } from './errors.js';
 import { applyLockdown, describeLockdown, exceptPrincipalPatterns, restoreLockdown } from './s3/containment.js';
-import { applyBucketSteps, describeBucketFix } from './s3/fixes.js';
-import { readBucket } from './s3/posture.js';
+import { applyBucketSteps, describeBucketFix, facetsWritten } from './s3/fixes.js';
+import { readBucket, rereadBucket } from './s3/posture.js';
 import { restoreBucketFix } from './s3/restore.js';
 
 export interface AwsAdapterOptions {
@@ -90,6 +91,25 @@ export class AwsAdapter implements CloudAdapter {
       default:
         throw new UnsupportedResourceError(`Reflex does not read ${ref.type} (${ref.id})`);
     }
+  }
+
+  /**
+   * The verifying read: a bucket's facets the steps wrote (PAB after block-public-access, the policy after a policy
+   * fix...) and a group's rules after a revoke, merged into `before`; anything else is read in full.
+   */
+  async reread(ref: ResourceRef, before: Posture, steps: Step[]): Promise<Posture | null> {
+    const c = this.clients(ref.region, ref.account);
+    if (before.kind === 'storage' && ref.type === ResourceTypes.s3Bucket) {
+      const facets = facetsWritten(steps);
+      if (facets) return rereadBucket(c.s3, ref, before, facets);
+    }
+    if (
+      before.kind === 'firewall' &&
+      ref.type === ResourceTypes.securityGroup &&
+      steps.every((s) => s.fix.type === 'revoke-ingress')
+    )
+      return rereadSecurityGroupRules(c.ec2, ref, before);
+    return this.read(ref);
   }
 
   describe(fix: Fix, posture: Posture): CallDescription[] {

@@ -2,6 +2,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
+import { watchThrottling } from './throttling.js';
 
 /** The SDK clients of one region. */
 export interface AwsClients {
@@ -59,14 +60,18 @@ export function createAwsClients(region: string, options: AwsClientOptions = {})
   };
   const s3Endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? endpoint;
   const controlEndpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3_CONTROL ?? endpoint;
+  // Path style with an override: virtual-hosted names (bucket.127.0.0.1) do not resolve locally.
+  const s3 = new S3Client({
+    ...common,
+    ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
+    followRegionRedirects: true,
+  });
+  watchThrottling(s3);
+  const ec2 = new EC2Client(common);
+  watchThrottling(ec2);
   return {
     region,
-    // Path style with an override: virtual-hosted names (bucket.127.0.0.1) do not resolve locally.
-    s3: new S3Client({
-      ...common,
-      ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
-      followRegionRedirects: true,
-    }),
+    s3,
     // S3 Control's endpoint rules put the account id in the host name, which breaks any override
     // (123456789012.127.0.0.1); answer the override as is, the account id travels in x-amz-account-id.
     s3control: new S3ControlClient({
@@ -75,7 +80,7 @@ export function createAwsClients(region: string, options: AwsClientOptions = {})
         ? { endpoint: controlEndpoint, endpointProvider: () => ({ url: new URL(controlEndpoint) }) }
         : {}),
     }),
-    ec2: new EC2Client(common),
+    ec2,
     cloudtrail: new CloudTrailClient(common),
   };
 }

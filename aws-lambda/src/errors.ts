@@ -48,6 +48,13 @@ const NETWORK = new Set([
   'UND_ERR_SOCKET',
 ]);
 
+/** The service said "slow down" (throttling codes, HTTP 429). */
+export function isThrottling(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const code = errorCode(err);
+  return THROTTLING.has(code) || code.startsWith('Throttling') || httpStatus(err) === 429;
+}
+
 /**
  * Worth a retry of the whole event: throttling, 5xx, timeouts, broken connections. The SDK has already
  * retried these with backoff by the time we see them; Lambda's retry and the DLQ take it from here.
@@ -65,10 +72,42 @@ export function isTransient(err: unknown): boolean {
   return cause !== undefined && cause !== err && isTransient(cause);
 }
 
+/** Marks an output that stands for one of the "not configured" answers `absentAs` let through. */
+const ABSENT = '$reflexAbsent';
+
+interface FinalizeStack {
+  add(
+    middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+    options: { step: 'finalizeRequest'; priority: 'low'; name: string },
+  ): void;
+}
+
+/**
+ * The command, with its "not configured" answers (`codes`: NoSuchBucketPolicy...) turned into a marked success inside
+ * the SDK's retry loop: they are states, not failures, and the SDK pays a retry back into its retry quota only on
+ * success. Without this, a call that was throttled and then answered "no policy" keeps its retry cost, and a sweep
+ * of buckets that mostly have no policy, tags or block drains the quota under throttling. `unlessMissing` reads the
+ * mark; the command is only ever sent through it.
+ */
+export function absentAs<C extends { middlewareStack: object }>(command: C, codes: readonly string[]): C {
+  (command.middlewareStack as FinalizeStack).add(
+    (next) => (args) =>
+      next(args).catch((err: unknown) => {
+        const code = errorCode(err);
+        if (!codes.includes(code)) throw err;
+        const e = err as { $metadata?: object; $response?: unknown };
+        return { response: e.$response, output: { $metadata: { ...e.$metadata }, [ABSENT]: code } };
+      }),
+    { step: 'finalizeRequest', priority: 'low', name: 'reflexAbsentAsAnswer' },
+  );
+  return command;
+}
+
 /** Runs an SDK call whose "not found" answer is a state, not an error: those codes resolve to `absent`. */
 export async function unlessMissing<T, A>(call: Promise<T>, codes: readonly string[], absent: A): Promise<T | A> {
   try {
-    return await call;
+    const out = await call;
+    return out && typeof out === 'object' && ABSENT in out ? absent : out;
   } catch (err) {
     if (codes.includes(errorCode(err))) return absent;
     throw err;

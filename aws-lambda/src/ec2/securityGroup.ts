@@ -49,6 +49,24 @@ export async function readSecurityGroup(ec2: EC2Client, ref: ResourceRef): Promi
   }
 }
 
+/**
+ * The verifying read after a revoke: the rules again, the group's tags and VPC as `before` had them (the fix did not
+ * write those). One call instead of two.
+ */
+export async function rereadSecurityGroupRules(
+  ec2: EC2Client,
+  ref: ResourceRef,
+  before: FirewallPosture,
+): Promise<FirewallPosture | null> {
+  try {
+    const rules = await describeRules(ec2, ref.name);
+    return { ...before, ref, rules: rules.map(toIngressRule) };
+  } catch (err) {
+    if (errorCode(err) === 'InvalidGroup.NotFound' || errorCode(err) === 'InvalidGroupId.Malformed') return null;
+    throw err;
+  }
+}
+
 async function describeRules(ec2: EC2Client, groupId: string): Promise<SecurityGroupRule[]> {
   const out: SecurityGroupRule[] = [];
   let NextToken: string | undefined;

@@ -9,6 +9,7 @@ import {
   type EnginePorts,
   type EventLedger,
   errorMessage,
+  type HandleOptions,
   InMemoryBlastRadiusStore,
   InMemoryEventLedger,
   JsonLinesTicketSink,
@@ -232,6 +233,15 @@ export function createBot(deps: BotDeps = {}): Bot {
   };
 }
 
+/**
+ * How a sweep handles its targets: under sustained throttling the SDK's retry quota runs dry by design, so targets
+ * that failed transiently get later rounds at half the concurrency, after a pause (n × 2 s before round n) in which
+ * the backoffs still running settle and the service recovers.
+ */
+export function sweepOptions(bot: Pick<Bot, 'concurrency'>): HandleOptions {
+  return { concurrency: bot.concurrency, retryRounds: 3, retryPauseMs: 2000 };
+}
+
 /** Targets the bot may act on, and an `ignored` outcome for each one in another account it may not reach. */
 export function reachable(bot: Bot, targets: Target[]): { targets: Target[]; refused: Outcome[] } {
   const ok: Target[] = [];
@@ -285,10 +295,25 @@ export function finish(bot: Bot, report: Report, what: string): Report {
   return report;
 }
 
-/** Outcomes without the trigger repeated on each, for shorter log lines. */
+/**
+ * The report as one compact log line: per outcome the resource, rule, status, reason and the ids that lead to the
+ * rest (remediation id → the audit records, which carry every step's before and after; ticket). Findings, steps and
+ * call descriptions are not repeated here: formatting them cost more than the fix's own work.
+ */
 function slim(report: Report) {
   return {
-    ...report,
-    outcomes: report.outcomes.map(({ trigger, ...o }: Outcome) => ({ ...o, eventId: trigger.eventId })),
+    outcomes: report.outcomes.map((o) => ({
+      resource: o.resource.id,
+      ...(o.rule ? { rule: o.rule } : {}),
+      status: o.status,
+      reason: o.reason,
+      ...(o.remediationId ? { remediationId: o.remediationId } : {}),
+      ...(o.ticket?.ref ? { ticket: o.ticket.ref } : {}),
+      ...(o.transient ? { transient: true } : {}),
+      ...(o.notes ? { notes: o.notes } : {}),
+      ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}),
+      eventId: o.trigger.eventId,
+    })),
+    ...(report.errors ? { errors: report.errors } : {}),
   };
 }

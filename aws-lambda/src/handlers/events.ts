@@ -20,6 +20,7 @@ import {
   type InvocationContext,
   invalidPolicyReport,
   reachable,
+  sweepOptions,
   TransientFailure,
 } from './bot.js';
 
@@ -79,7 +80,8 @@ export function createEventsHandler(deps: BotDeps = {}) {
         } catch (err) {
           return failedListing(err, `sweep of ${parsed.account}/${parsed.region}`);
         }
-        return finish(bot, await handleTargets(parsed.eventId, targets, policy, bot.ports, bot.concurrency), 'sweep');
+        const report = await handleTargets(parsed.eventId, targets, policy, bot.ports, sweepOptions(bot));
+        return finish(bot, report, 'sweep');
       }
       case 'targets': {
         const claims = describeClaims(ingressFromRequest(obj(obj(event)?.detail)?.requestParameters));

@@ -28,6 +28,7 @@ import {
   finish,
   type InvocationContext,
   invalidPolicyReport,
+  sweepOptions,
   TransientFailure,
 } from './bot.js';
 
@@ -120,7 +121,7 @@ export function createManualHandler(deps: BotDeps = {}) {
             ...trigger,
             source: 'manual',
           });
-          return finish(bot, await handleTargets(eventId, targets, scoped, ports, bot.concurrency), 'manual sweep');
+          return finish(bot, await handleTargets(eventId, targets, scoped, ports, sweepOptions(bot)), 'manual sweep');
         } catch (err) {
           if (isTransient(err) && !(err instanceof TransientFailure))
             throw new TransientFailure(`sweep listing failed transiently: ${errorMessage(err)}`, { outcomes: [] });

@@ -17,7 +17,7 @@ import type {
   StoragePosture,
 } from '@reflex/core';
 import { requestIdOf, unlessMissing } from '../errors.js';
-import { withBucketPolicyLock } from './policyLock.js';
+import { withBucketPolicyLock, writingPolicy } from './policyLock.js';
 import { parsePolicy, toBlock } from './posture.js';
 import { policyText } from './statements.js';
 
@@ -98,7 +98,7 @@ export async function applyLockdown(s3: S3Client, posture: StoragePosture, excep
       lockdownStatement(arn, except),
     ];
     const text = policyText(statements, doc);
-    const put = await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: text }));
+    const put = await writingPolicy(Bucket, () => s3.send(new PutBucketPolicyCommand({ Bucket, Policy: text })));
     const block = await s3.send(
       new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: blockConfig(ALL_BLOCKED) }),
     );
@@ -135,9 +135,11 @@ export async function restoreLockdown(s3: S3Client, record: AuditRecord, check: 
       )
     : await s3.send(new DeletePublicAccessBlockCommand({ Bucket }));
   requestIds.push(...requestIdOf(block));
-  const policy = before.policy
-    ? await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: before.policy }))
-    : await s3.send(new DeleteBucketPolicyCommand({ Bucket }));
+  const policy = await writingPolicy(Bucket, () =>
+    before.policy
+      ? s3.send(new PutBucketPolicyCommand({ Bucket, Policy: before.policy }))
+      : s3.send(new DeleteBucketPolicyCommand({ Bucket })),
+  );
   requestIds.push(...requestIdOf(policy));
   return { status: 'restored', requestIds };
 }

@@ -20,9 +20,9 @@ import type {
   StepSettlement,
   StoragePosture,
 } from '@reflex/core';
-import { requestIdOf, unlessMissing } from '../errors.js';
-import { withBucketPolicyLock } from './policyLock.js';
-import { parsePolicy } from './posture.js';
+import { errorCode, requestIdOf, unlessMissing } from '../errors.js';
+import { policyVersion, withBucketPolicyLock, writingPolicy } from './policyLock.js';
+import { type BucketFacet, parsePolicy, policyRead } from './posture.js';
 import {
   allowsLogDelivery,
   logDeliveryStatement,
@@ -33,6 +33,27 @@ import {
 
 /** Fixes that rewrite the bucket policy: applied together as one read-modify-write, so neither loses the other. */
 const POLICY_FIXES = new Set<Fix['type']>(['remove-public-statements', 'require-secure-transport']);
+
+/** The parts of the bucket each fix writes: what the verifying read has to read again. */
+const WRITES: Partial<Record<Fix['type'], BucketFacet>> = {
+  'block-public-access': 'block',
+  'remove-public-grants': 'acl',
+  'remove-public-statements': 'policy',
+  'require-secure-transport': 'policy',
+  'enable-encryption': 'encryption',
+  'enable-logging': 'logging',
+};
+
+/** The facets the steps wrote, or undefined when one of them is not a bucket fix (then everything is read). */
+export function facetsWritten(steps: readonly Step[]): BucketFacet[] | undefined {
+  const out = new Set<BucketFacet>();
+  for (const { fix } of steps) {
+    const facet = WRITES[fix.type];
+    if (!facet) return undefined;
+    out.add(facet);
+  }
+  return [...out];
+}
 
 const bucketArn = (p: StoragePosture) => `arn:${p.ref.partition}:s3:::${p.ref.name}`;
 
@@ -46,6 +67,12 @@ export async function applyBucketSteps(
   return Promise.all(
     steps.map((step) => (POLICY_FIXES.has(step.fix.type) ? policyWrite! : settle(applyOne(s3, step.fix, posture)))),
   );
+}
+
+/** The same promise, marked handled: it is awaited later, and may reject before. */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 async function settle(work: Promise<StepResult>): Promise<StepSettlement> {
@@ -95,18 +122,36 @@ async function applyOne(s3: S3Client, fix: Fix, p: StoragePosture): Promise<Step
       return { before: p.encryption, after: config, requestIds: requestIdOf(out) };
     }
     case 'enable-logging': {
-      const grant = await ensureLogDelivery(s3, fix.target, p);
       const prefix = fix.prefix ?? `${Bucket}/`;
-      const out = await s3.send(
-        new PutBucketLoggingCommand({
-          Bucket,
-          BucketLoggingStatus: { LoggingEnabled: { TargetBucket: fix.target, TargetPrefix: prefix } },
-        }),
-      );
+      const put = () =>
+        s3.send(
+          new PutBucketLoggingCommand({
+            Bucket,
+            BucketLoggingStatus: { LoggingEnabled: { TargetBucket: fix.target, TargetPrefix: prefix } },
+          }),
+        );
+      // The target's log-delivery statement is checked beside the logging write, not before it (S3 delivers logs
+      // minutes later), and not at all while this container knows it is there: the happy path is one call.
+      const known = logDeliveryKnown(fix.target, p);
+      let ensured = known ? undefined : handled(ensureLogDelivery(s3, fix.target, p));
+      let out: Awaited<ReturnType<typeof put>>;
+      try {
+        out = await put().catch(async (err: unknown) => {
+          // A target S3 refuses: ensure its policy (again, if this container thought it knew), then one more try.
+          if (errorCode(err) !== 'InvalidTargetBucketForLogging') throw err;
+          ensured ??= handled(ensureLogDelivery(s3, fix.target, p));
+          await ensured;
+          return put();
+        });
+      } catch (err) {
+        await ensured?.catch(() => undefined);
+        throw err;
+      }
+      const granted = await (ensured ?? known!);
       return {
-        before: { logging: p.logging, targetPolicy: grant.before },
-        after: { logging: { enabled: true, target: fix.target, prefix }, targetPolicy: grant.after },
-        requestIds: [...grant.requestIds, ...requestIdOf(out)],
+        before: { logging: p.logging, targetPolicy: granted.before },
+        after: { logging: { enabled: true, target: fix.target, prefix }, targetPolicy: granted.after },
+        requestIds: [...granted.requestIds, ...requestIdOf(out)],
       };
     }
     default:
@@ -114,12 +159,38 @@ async function applyOne(s3: S3Client, fix: Fix, p: StoragePosture): Promise<Step
   }
 }
 
-/** Adds the log-delivery statement to the target bucket's policy unless an equivalent one is there; keeps the rest. */
-function ensureLogDelivery(s3: S3Client, target: string, p: StoragePosture) {
-  return withBucketPolicyLock(target, () => addLogDelivery(s3, target, p));
+interface LogDeliveryGrant {
+  /** The target's policy text before and after; `unchanged` when it was not read (known to allow delivery). */
+  before: string | null | 'unchanged';
+  after: string | null | 'unchanged';
+  requestIds: string[];
 }
 
-async function addLogDelivery(s3: S3Client, target: string, p: StoragePosture) {
+/** How long a seen log-delivery statement is trusted without reading the target's policy again. */
+const LOG_DELIVERY_TTL_MS = 10 * 60_000;
+/** Target bucket + source account → when it was seen and the target's policy write version then. */
+const deliveryKnown = new Map<string, { at: number; version: number }>();
+
+/**
+ * The target bucket already lets S3 deliver logs for this account, as this container saw (checked or wrote) within
+ * the last minutes and without writing that policy since: no need to read it again.
+ */
+function logDeliveryKnown(target: string, p: StoragePosture): Promise<LogDeliveryGrant> | undefined {
+  const seen = deliveryKnown.get(`${target} ${p.ref.account}`);
+  if (!seen || seen.version !== policyVersion(target) || Date.now() - seen.at > LOG_DELIVERY_TTL_MS) return undefined;
+  return Promise.resolve({ before: 'unchanged', after: 'unchanged', requestIds: [] });
+}
+
+/** Adds the log-delivery statement to the target bucket's policy unless an equivalent one is there; keeps the rest. */
+function ensureLogDelivery(s3: S3Client, target: string, p: StoragePosture): Promise<LogDeliveryGrant> {
+  return withBucketPolicyLock(target, async () => {
+    const grant = await addLogDelivery(s3, target, p);
+    deliveryKnown.set(`${target} ${p.ref.account}`, { at: Date.now(), version: policyVersion(target) });
+    return grant;
+  });
+}
+
+async function addLogDelivery(s3: S3Client, target: string, p: StoragePosture): Promise<LogDeliveryGrant> {
   const current = await unlessMissing(
     s3.send(new GetBucketPolicyCommand({ Bucket: target })),
     ['NoSuchBucketPolicy'],
@@ -127,10 +198,10 @@ async function addLogDelivery(s3: S3Client, target: string, p: StoragePosture) {
   );
   const doc = current?.Policy ? parsePolicy(current.Policy) : null;
   const before = current?.Policy ?? null;
-  if (allowsLogDelivery(doc, p.ref.account)) return { before, after: before, requestIds: [] as string[] };
+  if (allowsLogDelivery(doc, p.ref.account)) return { before, after: before, requestIds: [] };
   const statement = logDeliveryStatement(`arn:${p.ref.partition}:s3:::${target}`, p.ref.account);
   const text = policyText([...(doc?.Statement ?? []), statement], doc);
-  const out = await s3.send(new PutBucketPolicyCommand({ Bucket: target, Policy: text }));
+  const out = await writingPolicy(target, () => s3.send(new PutBucketPolicyCommand({ Bucket: target, Policy: text })));
   return { before, after: text, requestIds: requestIdOf(out) };
 }
 
@@ -149,21 +220,29 @@ function nextStatements(steps: Step[], p: StoragePosture, current = p.publicAcce
   return statements;
 }
 
-/** Under the bucket's policy lock, re-reads the policy, so a statement another fix just added is kept. */
+/**
+ * Under the bucket's policy lock, from the posture's policy, or from a fresh read when this container wrote that
+ * policy since the posture read it (so a statement another fix just added is kept).
+ */
 function rewritePolicy(s3: S3Client, steps: Step[], p: StoragePosture): Promise<StepResult> {
   return withBucketPolicyLock(p.ref.name, async () => {
     const Bucket = p.ref.name;
-    const fresh = await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), ['NoSuchBucketPolicy'], null);
-    const current = fresh?.Policy ? parsePolicy(fresh.Policy) : null;
-    const before = fresh?.Policy ?? null;
+    const read = policyRead(p);
+    let before: string | null;
+    if (read && read.version === policyVersion(Bucket)) before = read.text;
+    else {
+      const fresh = await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), ['NoSuchBucketPolicy'], null);
+      before = fresh?.Policy ?? null;
+    }
+    const current = before ? parsePolicy(before) : null;
     const statements = nextStatements(steps, p, current);
     if (statements.length === 0) {
       if (!current) return { before, after: null, requestIds: [] };
-      const out = await s3.send(new DeleteBucketPolicyCommand({ Bucket }));
+      const out = await writingPolicy(Bucket, () => s3.send(new DeleteBucketPolicyCommand({ Bucket })));
       return { before, after: null, requestIds: requestIdOf(out) };
     }
     const text = policyText(statements, current);
-    const out = await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: text }));
+    const out = await writingPolicy(Bucket, () => s3.send(new PutBucketPolicyCommand({ Bucket, Policy: text })));
     return { before, after: text, requestIds: requestIdOf(out) };
   });
 }

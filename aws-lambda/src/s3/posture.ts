@@ -7,10 +7,14 @@ import {
   GetBucketTaggingCommand,
   GetPublicAccessBlockCommand,
   type Grant,
+  type LoggingEnabled,
   type S3Client,
+  type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3';
 import type { Acl, AclGrant, PolicyDocument, PublicAccessBlock, ResourceRef, StoragePosture } from '@reflex/core';
-import { errorCode, unlessMissing } from '../errors.js';
+import { absentAs, errorCode, unlessMissing } from '../errors.js';
+import { underPressure } from '../throttling.js';
+import { policyVersion } from './policyLock.js';
 import { requiresSecureTransport } from './statements.js';
 
 /** S3's "not configured" answers: states of the bucket, not failures. */
@@ -20,50 +24,166 @@ const NO_ENCRYPTION = ['ServerSideEncryptionConfigurationNotFoundError'];
 const NO_OWNERSHIP = ['OwnershipControlsNotFoundError'];
 const NO_TAGS = ['NoSuchTagSet'];
 
+/** The parts of a bucket the storage rules look at, one S3 call each. */
+export type BucketFacet = 'block' | 'acl' | 'policy' | 'encryption' | 'logging' | 'tags' | 'ownership';
+const ALL_FACETS: readonly BucketFacet[] = ['block', 'acl', 'policy', 'encryption', 'logging', 'tags', 'ownership'];
+
+/** The policy as read for a posture: its text, and the container's policy write version when the read was sent. */
+export interface PolicyRead {
+  version: number;
+  text: string | null;
+}
+const policyReads = new WeakMap<StoragePosture, PolicyRead>();
+
+/**
+ * How this posture's policy was read (see policyLock): a writer may use it instead of reading the policy again while
+ * the bucket's write version is still `version`. Undefined when the posture did not come from `readBucket`.
+ */
+export function policyRead(p: StoragePosture): PolicyRead | undefined {
+  return policyReads.get(p);
+}
+
+const skip = Promise.resolve(undefined);
+
+type Results<T extends readonly (() => Promise<unknown>)[]> = { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
+
+/** Runs the calls at most `limit` at a time, in order; the first failure stops the rest from being sent. */
+async function limited<const T extends readonly (() => Promise<unknown>)[]>(
+  limit: number,
+  calls: T,
+): Promise<Results<T>> {
+  if (limit >= calls.length) return Promise.all(calls.map((call) => call())) as Promise<Results<T>>;
+  const out = new Array<unknown>(calls.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < calls.length) {
+      const i = next++;
+      try {
+        out[i] = await calls[i]!();
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return out as Results<T>;
+}
+
 /** Reads everything the storage rules look at, in parallel. A bucket that is gone reads as null. */
-export async function readBucket(s3: S3Client, ref: ResourceRef): Promise<StoragePosture | null> {
+export function readBucket(s3: S3Client, ref: ResourceRef): Promise<StoragePosture | null> {
+  return readFacets(s3, ref, ALL_FACETS);
+}
+
+/**
+ * The verifying read: only `facets` (what the applied steps wrote) are read again, the rest is taken from `before`.
+ * A bucket that is gone reads as null.
+ */
+export function rereadBucket(
+  s3: S3Client,
+  ref: ResourceRef,
+  before: StoragePosture,
+  facets: readonly BucketFacet[],
+): Promise<StoragePosture | null> {
+  return readFacets(s3, ref, facets, before);
+}
+
+async function readFacets(
+  s3: S3Client,
+  ref: ResourceRef,
+  facets: readonly BucketFacet[],
+  before?: StoragePosture,
+): Promise<StoragePosture | null> {
   const Bucket = ref.name;
+  const want = (f: BucketFacet) => !before || facets.includes(f);
+  const version = policyVersion(Bucket);
   try {
-    const [block, acl, policy, encryption, logging, tags, ownership] = await Promise.all([
-      unlessMissing(s3.send(new GetPublicAccessBlockCommand({ Bucket })), NO_BLOCK, null),
-      s3.send(new GetBucketAclCommand({ Bucket })),
-      unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), NO_POLICY, null),
-      unlessMissing(s3.send(new GetBucketEncryptionCommand({ Bucket })), NO_ENCRYPTION, null),
-      s3.send(new GetBucketLoggingCommand({ Bucket })),
-      unlessMissing(s3.send(new GetBucketTaggingCommand({ Bucket })), NO_TAGS, null),
-      unlessMissing(s3.send(new GetBucketOwnershipControlsCommand({ Bucket })), NO_OWNERSHIP, null),
-    ]);
-    const document = policy?.Policy ? parsePolicy(policy.Policy) : null;
-    const rule = encryption?.ServerSideEncryptionConfiguration?.Rules?.[0];
-    const sse = rule?.ApplyServerSideEncryptionByDefault;
-    const target = logging.LoggingEnabled;
-    return {
+    // While S3 throttles this client, two facets at a time: fewer calls waiting out a backoff at once hold less of
+    // the SDK's retry quota (see throttling.ts). Otherwise all at once.
+    const [block, acl, policy, encryption, logging, tags, ownership] = await limited(underPressure(s3) ? 2 : 7, [
+      () =>
+        want('block')
+          ? unlessMissing(s3.send(absentAs(new GetPublicAccessBlockCommand({ Bucket }), NO_BLOCK)), NO_BLOCK, null)
+          : skip,
+      () => (want('acl') ? s3.send(new GetBucketAclCommand({ Bucket })) : skip),
+      () =>
+        want('policy')
+          ? unlessMissing(s3.send(absentAs(new GetBucketPolicyCommand({ Bucket }), NO_POLICY)), NO_POLICY, null)
+          : skip,
+      () =>
+        want('encryption')
+          ? unlessMissing(
+              s3.send(absentAs(new GetBucketEncryptionCommand({ Bucket }), NO_ENCRYPTION)),
+              NO_ENCRYPTION,
+              null,
+            )
+          : skip,
+      () => (want('logging') ? s3.send(new GetBucketLoggingCommand({ Bucket })) : skip),
+      () =>
+        want('tags')
+          ? unlessMissing(s3.send(absentAs(new GetBucketTaggingCommand({ Bucket }), NO_TAGS)), NO_TAGS, null)
+          : skip,
+      () =>
+        want('ownership')
+          ? unlessMissing(
+              s3.send(absentAs(new GetBucketOwnershipControlsCommand({ Bucket }), NO_OWNERSHIP)),
+              NO_OWNERSHIP,
+              null,
+            )
+          : skip,
+    ] as const);
+    const document = want('policy') ? (policy?.Policy ? parsePolicy(policy.Policy) : null) : undefined;
+    const b = before?.publicAccess;
+    const posture: StoragePosture = {
       kind: 'storage',
       ref,
       publicAccess: {
-        bucketBlock: toBlock(block?.PublicAccessBlockConfiguration),
-        acl: toAcl(acl.Owner, acl.Grants),
-        objectOwnership: ownership?.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? null,
-        policy: document,
+        bucketBlock: want('block') ? toBlock(block?.PublicAccessBlockConfiguration) : (b?.bucketBlock ?? null),
+        acl: acl ? toAcl(acl.Owner, acl.Grants) : (b?.acl ?? null),
+        objectOwnership: want('ownership')
+          ? (ownership?.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? null)
+          : (b?.objectOwnership ?? null),
+        policy: document !== undefined ? document : (b?.policy ?? null),
       },
-      encryption: {
-        enabled: sse?.SSEAlgorithm !== undefined,
-        ...(sse?.SSEAlgorithm ? { algorithm: sse.SSEAlgorithm } : {}),
-        ...(sse?.KMSMasterKeyID ? { keyId: sse.KMSMasterKeyID } : {}),
-        ...(rule?.BucketKeyEnabled !== undefined ? { bucketKey: rule.BucketKeyEnabled } : {}),
-      },
-      logging: {
-        enabled: target?.TargetBucket !== undefined,
-        ...(target?.TargetBucket ? { target: target.TargetBucket } : {}),
-        ...(target?.TargetPrefix !== undefined ? { prefix: target.TargetPrefix } : {}),
-      },
-      transport: { httpsOnly: document ? requiresSecureTransport(document) : false },
-      tags: Object.fromEntries((tags?.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      encryption: want('encryption') || !before ? toEncryption(encryption ?? null) : before.encryption,
+      logging: logging ? toLogging(logging.LoggingEnabled) : before!.logging,
+      transport:
+        document !== undefined
+          ? { httpsOnly: document ? requiresSecureTransport(document) : false }
+          : before!.transport,
+      tags: want('tags')
+        ? Object.fromEntries((tags?.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
+        : before!.tags,
     };
+    const read = want('policy') ? { version, text: policy?.Policy ?? null } : before && policyReads.get(before);
+    if (read) policyReads.set(posture, read);
+    return posture;
   } catch (err) {
     if (errorCode(err) === 'NoSuchBucket') return null;
     throw err;
   }
+}
+
+function toEncryption(
+  out: { ServerSideEncryptionConfiguration?: { Rules?: ServerSideEncryptionRule[] } } | null,
+): StoragePosture['encryption'] {
+  const rule = out?.ServerSideEncryptionConfiguration?.Rules?.[0];
+  const sse = rule?.ApplyServerSideEncryptionByDefault;
+  return {
+    enabled: sse?.SSEAlgorithm !== undefined,
+    ...(sse?.SSEAlgorithm ? { algorithm: sse.SSEAlgorithm } : {}),
+    ...(sse?.KMSMasterKeyID ? { keyId: sse.KMSMasterKeyID } : {}),
+    ...(rule?.BucketKeyEnabled !== undefined ? { bucketKey: rule.BucketKeyEnabled } : {}),
+  };
+}
+
+function toLogging(target: LoggingEnabled | undefined): StoragePosture['logging'] {
+  return {
+    enabled: target?.TargetBucket !== undefined,
+    ...(target?.TargetBucket ? { target: target.TargetBucket } : {}),
+    ...(target?.TargetPrefix !== undefined ? { prefix: target.TargetPrefix } : {}),
+  };
 }
 
 export function toBlock(

@@ -14,7 +14,7 @@ import {
 import type { Acl, AclGrant, AuditRecord, PublicAccessBlock, RestoreResult, StoragePosture } from '@reflex/core';
 import { requestIdOf, unlessMissing } from '../errors.js';
 import { blockDifference, policyDifference, sameBlock, samePolicy } from './containment.js';
-import { withBucketPolicyLock } from './policyLock.js';
+import { withBucketPolicyLock, writingPolicy } from './policyLock.js';
 
 /**
  * Undo of the bucket fixes. Each compares the part of the bucket its step wrote with the recorded "after": when it
@@ -92,9 +92,11 @@ export async function restoreBucketFix(
         const diff = policyDifference(where, now, record.after as string | null);
         if (diff.length > 0) return refused(diff);
         if (check) return done();
-        const out = before
-          ? await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: before }))
-          : await s3.send(new DeleteBucketPolicyCommand({ Bucket }));
+        const out = await writingPolicy(Bucket, () =>
+          before
+            ? s3.send(new PutBucketPolicyCommand({ Bucket, Policy: before }))
+            : s3.send(new DeleteBucketPolicyCommand({ Bucket })),
+        );
         return done(requestIdOf(out));
       });
     case 'enable-encryption': {

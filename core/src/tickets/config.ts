@@ -1,6 +1,5 @@
 import type { Policy, TicketsConfig } from '../policy/schema.js';
 import { FanOutTicketSink, type NamedSink, UnavailableTicketSink } from './sinks/fanout.js';
-import { GitHubTicketSink } from './sinks/github.js';
 import type { HttpOptions } from './sinks/http.js';
 import { JiraTicketSink } from './sinks/jira.js';
 import type { RetryOptions } from './sinks/retry.js';
@@ -15,6 +14,23 @@ export interface TicketSinkOptions {
   fetch?: typeof fetch;
   /** Where the default JSON-lines sink writes; stdout when absent. */
   stdout?: (line: string) => void;
+}
+
+/** A sink built on its first use (its client library loads then); a failed build is tried again next time. */
+function lazySink(build: () => Promise<TicketSink>): TicketSink {
+  let built: Promise<TicketSink> | undefined;
+  const sink = () =>
+    (built ??= build().catch((err: unknown) => {
+      built = undefined;
+      throw err;
+    }));
+  return {
+    file: async (ticket) => (await sink()).file(ticket),
+    resolve: async (dedupeKey, note) => {
+      const s = await sink();
+      return s.resolve ? s.resolve(dedupeKey, note) : null;
+    },
+  };
 }
 
 /** Names the sink and the variable, never the value. */
@@ -121,17 +137,21 @@ export function createTicketSinks(
     add('github', () => {
       const token = secret(github.tokenEnv);
       if (!token) return [missing(github.tokenEnv)];
-      return new GitHubTicketSink(
-        {
-          repo: github.repo,
-          token,
-          ...(github.baseUrl ? { baseUrl: github.baseUrl } : {}),
-          ...(github.labels ? { labels: github.labels } : {}),
-          credentialsHint: `check the token in ${github.tokenEnv} (it needs issues: write on ${github.repo})`,
-          indexTtlMs,
-        },
-        http,
-      );
+      // Octokit loads on the first ticket that goes to GitHub, not with the bot (cold starts).
+      return lazySink(async () => {
+        const { GitHubTicketSink } = await import('./sinks/github.js');
+        return new GitHubTicketSink(
+          {
+            repo: github.repo,
+            token,
+            ...(github.baseUrl ? { baseUrl: github.baseUrl } : {}),
+            ...(github.labels ? { labels: github.labels } : {}),
+            credentialsHint: `check the token in ${github.tokenEnv} (it needs issues: write on ${github.repo})`,
+            indexTtlMs,
+          },
+          http,
+        );
+      });
     });
   }
   if (slack && slack.enabled !== false) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -32,7 +32,11 @@ async function buildBundles() {
     timeout: 60_000,
   });
   if (run.status !== 0) throw new Error(`build failed: ${run.stderr}`);
-  return ['events.mjs', 'manual.mjs'].map((name) => ({ file: name, bytes: statSync(join(DIST, name)).size }));
+  // A split build ships its chunks with each entry (all of dist/chunks is deployed): they count towards its size.
+  const chunks = existsSync(join(DIST, 'chunks'))
+    ? readdirSync(join(DIST, 'chunks')).reduce((sum, f) => sum + statSync(join(DIST, 'chunks', f)).size, 0)
+    : 0;
+  return ['events.mjs', 'manual.mjs'].map((name) => ({ file: name, bytes: statSync(join(DIST, name)).size + chunks }));
 }
 let sizes: { file: string; bytes: number }[];
 
@@ -76,8 +80,8 @@ process.stderr.write('REPORT' + JSON.stringify(report));`;
 describe('bundles', () => {
   it('are built, self-contained ESM files', () => {
     for (const name of ['events.mjs', 'manual.mjs']) expect(existsSync(join(DIST, name))).toBe(true);
-    // Issue 7: at most 1 MB each (see aws-lambda/build.ts for what keeps them there).
-    for (const { file, bytes } of sizes) expect(bytes, file).toBeLessThanOrEqual(1024 * 1024);
+    // Issue 7: at most 1 MB (1,000,000 bytes, as BENCHMARKS.md counts) each, chunks included (see aws-lambda/build.ts).
+    for (const { file, bytes } of sizes) expect(bytes, file).toBeLessThanOrEqual(1_000_000);
   });
 
   it('events.mjs loads and fixes a public bucket on moto from a real-format event', async () => {
