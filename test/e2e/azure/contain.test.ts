@@ -3,8 +3,9 @@ import type { HttpResponseInit } from '@azure/functions';
 import { CONTAIN_RULE_NAME, CONTAINED_TAG, reflexEvents } from '@reflex/azure';
 import type { Outcome, UndoResult } from '@reflex/core';
 import type { ArmEmulator } from '@reflex/sim';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  armIds,
   BOT,
   botOnEmulator,
   botWrites,
@@ -13,29 +14,16 @@ import {
   humanClients,
   manual,
   RG,
-  SUB,
-  startEmulator,
+  useEmulator,
 } from './harness.js';
 
 let emulator: ArmEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
-beforeEach(() => {
-  emulator.reset();
-  emulator.seedResourceGroup(RG, 'westeurope', SUB);
-});
-afterEach(() => {
-  expect(emulator.violations()).toEqual([]);
+useEmulator((e) => {
+  emulator = e;
 });
 
-const nsgId = (name: string) =>
-  `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/networkSecurityGroups/${name}`;
-const accountId = (name: string) =>
-  `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/${name}`;
+const nsgId = armIds.nsg;
+const accountId = armIds.account;
 
 const inbound = (name: string, priority: number, rest: Partial<SecurityRule> = {}): SecurityRule => ({
   name,

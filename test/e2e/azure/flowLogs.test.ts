@@ -1,8 +1,9 @@
 import { flowLogName, reflexEvents, reflexSweep } from '@reflex/azure';
 import type { UndoResult } from '@reflex/core';
 import type { ArmEmulator } from '@reflex/sim';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  armIds,
   botOnEmulator,
   botWrites,
   context,
@@ -12,29 +13,20 @@ import {
   policyYaml,
   RG,
   SUB,
-  startEmulator,
+  useEmulator,
   WORKSPACE,
 } from './harness.js';
 
 let emulator: ArmEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
-beforeEach(() => {
-  emulator.reset();
-  emulator.seedResourceGroup(RG, 'westeurope', SUB);
-  emulator.seedResourceGroup('NetworkWatcherRG', 'westeurope', SUB);
-});
-afterEach(() => {
-  expect(emulator.violations()).toEqual([]);
-});
+useEmulator(
+  (e) => {
+    emulator = e;
+  },
+  ['NetworkWatcherRG'],
+);
 
 const FLOW_STORAGE = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/stflowlogs`;
-const vnetId = (name: string) =>
-  `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/virtualNetworks/${name}`;
+const vnetId = armIds.vnet;
 /** policyYaml puts `extra` after `allow`; the flow-log settings belong under `rules`. */
 function policyWithFlowLogs(): string {
   return policyYaml().replace(

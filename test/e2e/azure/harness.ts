@@ -5,6 +5,7 @@ import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/fu
 import { configureBot, reflexManual } from '@reflex/azure';
 import { MemoryAuditStore, MemoryTicketSink } from '@reflex/core';
 import { type ArmEmulator, armClientOptions, startArmEmulator } from '@reflex/sim';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 export const SUB = '11111111-2222-3333-4444-555555555555';
 export const RG = 'rg-reflex';
@@ -29,6 +30,38 @@ allow:
       ports: [443]
 ${extra}`;
 }
+
+/**
+ * One emulator per test file: started before, stopped after, reset and seeded with the resource groups before
+ * each test, and every test must leave no contract violation. `use` receives the emulator once started.
+ */
+export function useEmulator(use: (emulator: ArmEmulator) => void, extraResourceGroups: string[] = []): void {
+  let emulator: ArmEmulator | undefined;
+  beforeAll(async () => {
+    emulator = await startEmulator();
+    use(emulator);
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+  beforeEach(() => {
+    emulator!.reset();
+    for (const rg of [RG, ...extraResourceGroups]) emulator!.seedResourceGroup(rg, 'westeurope', SUB);
+  });
+  afterEach(() => {
+    expect(emulator!.violations()).toEqual([]);
+  });
+}
+
+/** ARM ids of resources in the test resource group. */
+export const armIds = {
+  nsg: (name: string) =>
+    `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/networkSecurityGroups/${name}`,
+  account: (name: string) =>
+    `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/${name}`,
+  vnet: (name: string) =>
+    `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/virtualNetworks/${name}`,
+};
 
 export async function startEmulator(): Promise<ArmEmulator> {
   return startArmEmulator({ subscriptionId: SUB, lroPolls: 1 });

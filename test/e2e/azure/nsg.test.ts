@@ -2,22 +2,12 @@ import type { SecurityRule } from '@azure/arm-network';
 import { HttpRequest } from '@azure/functions';
 import { reflexEvents, reflexManual } from '@reflex/azure';
 import type { ArmEmulator } from '@reflex/sim';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { botOnEmulator, botWrites, context, FAST_LRO, humanClients, RG, SUB, startEmulator } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { botOnEmulator, botWrites, context, FAST_LRO, humanClients, RG, SUB, useEmulator } from './harness.js';
 
 let emulator: ArmEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
-beforeEach(() => {
-  emulator.reset();
-  emulator.seedResourceGroup(RG, 'westeurope', SUB);
-});
-afterEach(() => {
-  expect(emulator.violations()).toEqual([]);
+useEmulator((e) => {
+  emulator = e;
 });
 
 const inbound = (name: string, priority: number, rest: Partial<SecurityRule>): SecurityRule => ({

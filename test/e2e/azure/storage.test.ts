@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { HttpRequest } from '@azure/functions';
 import { reflexEvents, reflexEventsWebhook, reflexManual, reflexSweep } from '@reflex/azure';
 import type { ArmEmulator } from '@reflex/sim';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  armIds,
   BOT,
   botOnEmulator,
   botWrites,
@@ -13,28 +14,17 @@ import {
   policyYaml,
   RG,
   SUB,
-  startEmulator,
+  useEmulator,
   WORKSPACE,
   WRITES,
 } from './harness.js';
 
 let emulator: ArmEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
-beforeEach(() => {
-  emulator.reset();
-  emulator.seedResourceGroup(RG, 'westeurope', SUB);
-});
-afterEach(() => {
-  expect(emulator.violations()).toEqual([]);
+useEmulator((e) => {
+  emulator = e;
 });
 
-const accountId = (name: string) =>
-  `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/${name}`;
+const accountId = armIds.account;
 
 /** A storage account made public / HTTP-allowed / TLS1_0 by a person, through the real SDK. */
 async function misconfiguredAccount(name: string, tags?: Record<string, string>) {
