@@ -428,11 +428,8 @@ describe('EventBridge patterns are exactly what the parsers handle', () => {
     }
   });
 
-  it('Security Hub controls: the same set as the parser’s table (read from its source), each handled', () => {
-    const source = readFileSync(join(ROOT, 'aws-lambda/src/events/securityhub.ts'), 'utf8');
-    const table = /const CONTROLS[^=]*= \{([\s\S]*?)\};/.exec(source)?.[1] ?? '';
-    const parserControls = [...table.matchAll(/'([A-Za-z0-9.]+)':/g)].map((m) => m[1]!);
-    expect(Object.keys(SECURITY_HUB_CONTROLS).sort()).toEqual(parserControls.sort());
+  it('Security Hub controls (the parser’s own table): each one handled by the parser', () => {
+    expect(Object.keys(SECURITY_HUB_CONTROLS)).toContain('S3.1');
     for (const control of Object.keys(SECURITY_HUB_CONTROLS)) {
       const parsed = parseEvent(
         envelope('aws.securityhub', 'Security Hub Findings - Imported', {

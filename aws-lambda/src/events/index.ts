@@ -8,7 +8,7 @@ export { actorOf } from './actor.js';
 export { CONFIG_RULES, managedRuleOf, refFromConfig } from './config.js';
 export { partitionOf, readEnvelope } from './envelope.js';
 export { describeClaims, grantsFromRequest, ingressFromConfigItem, ingressFromRequest, isWorld } from './evidence.js';
-export { controlOf } from './securityhub.js';
+export { controlOf, SECURITY_HUB_CONTROLS } from './securityhub.js';
 export type { Envelope, Lookup, ParsedEvent, Skipped } from './types.js';
 
 /** Any EventBridge event → what to look at. Pure: no cloud call, never throws. */

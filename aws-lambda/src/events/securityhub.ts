@@ -4,10 +4,11 @@ import { list, obj, str } from './json.js';
 import type { Envelope, Lookup, ParsedEvent, Skipped } from './types.js';
 
 /**
- * Security Hub controls (consolidated ids, also the per-standard AFSBP ids) and what they point at.
+ * Security Hub controls (consolidated ids, also the per-standard AFSBP ids) and what they point at. The one list:
+ * the deployment's EventBridge pattern (infra/aws/lib/triggers.ts) subscribes to exactly these.
  * CIS 1.2.0 rules 4.1 / 4.2 are the SSH / RDP ingress checks (EC2.13 / EC2.14 in consolidated form).
  */
-const CONTROLS: Record<string, 'bucket' | 'security-group' | 'account' | 'vpc' | 'trails'> = {
+export const SECURITY_HUB_CONTROLS: Record<string, 'bucket' | 'security-group' | 'account' | 'vpc' | 'trail'> = {
   'S3.1': 'account',
   'S3.2': 'bucket',
   'S3.3': 'bucket',
@@ -25,8 +26,8 @@ const CONTROLS: Record<string, 'bucket' | 'security-group' | 'account' | 'vpc' |
   'EC2.54': 'security-group',
   'EC2.6': 'vpc',
   'EC2.7': 'account',
-  'CloudTrail.1': 'trails',
-  'CloudTrail.3': 'trails',
+  'CloudTrail.1': 'trail',
+  'CloudTrail.3': 'trail',
   'CIS.4.1': 'security-group',
   'CIS.4.2': 'security-group',
 };
@@ -92,7 +93,7 @@ export function parseSecurityHub(env: Envelope): ParsedEvent {
       skip('names no control', first ?? account);
       continue;
     }
-    const kind = CONTROLS[control];
+    const kind = SECURITY_HUB_CONTROLS[control];
     if (!kind) {
       skip(`control ${control} does not map to a Reflex rule`, first ?? account);
       continue;
@@ -109,7 +110,8 @@ export function parseSecurityHub(env: Envelope): ParsedEvent {
       skip('suppressed in Security Hub', first ?? account);
       continue;
     }
-    if (kind === 'trails') {
+    // CloudTrail controls are about the account's trails, not one trail: look them all up.
+    if (kind === 'trail') {
       lookups.push({ kind: 'trails', account: findingAccount, region, trigger });
       continue;
     }

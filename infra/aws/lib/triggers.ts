@@ -5,6 +5,7 @@
  * runs every name here through the real parser (it must be handled) and checks the parser's own lists
  * (CONFIG_RULES, the Security Hub control table, the CloudTrail call sets) against these, both ways.
  */
+import { SECURITY_HUB_CONTROLS } from '@reflex/aws';
 import type { AwsResourceKind } from '../../../aws-lambda/src/permissions.js';
 
 export interface CloudTrailService {
@@ -93,30 +94,8 @@ export const CONFIG_RULE_IDENTIFIERS: Record<string, string> = {
   's3-account-level-public-access-blocks': 'S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS',
 };
 
-/** Security Hub controls the parser maps, with the resource kind each points at. */
-export const SECURITY_HUB_CONTROLS: Record<string, AwsResourceKind> = {
-  'S3.1': 'account',
-  'S3.2': 'bucket',
-  'S3.3': 'bucket',
-  'S3.4': 'bucket',
-  'S3.5': 'bucket',
-  'S3.8': 'bucket',
-  'S3.9': 'bucket',
-  'S3.19': 'bucket',
-  'EC2.2': 'security-group',
-  'EC2.13': 'security-group',
-  'EC2.14': 'security-group',
-  'EC2.18': 'security-group',
-  'EC2.19': 'security-group',
-  'EC2.53': 'security-group',
-  'EC2.54': 'security-group',
-  'EC2.6': 'vpc',
-  'EC2.7': 'account',
-  'CloudTrail.1': 'trail',
-  'CloudTrail.3': 'trail',
-  'CIS.4.1': 'security-group',
-  'CIS.4.2': 'security-group',
-};
+/** Security Hub controls the parser maps, with the resource kind each points at: the parser's own table. */
+export { SECURITY_HUB_CONTROLS };
 
 const pick = <T extends string>(map: Record<T, AwsResourceKind>, kinds: ReadonlySet<AwsResourceKind>): T[] =>
   (Object.keys(map) as T[]).filter((k) => kinds.has(map[k])).sort();
