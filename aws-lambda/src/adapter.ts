@@ -4,6 +4,7 @@ import {
   type CloudAdapter,
   type Fix,
   type Posture,
+  type ReadScope,
   type ResourceRef,
   ResourceTypes,
   type RestoreResult,
@@ -35,7 +36,7 @@ import {
 import { isTransient } from './errors.js';
 import { applyLockdown, describeLockdown, exceptPrincipalPatterns, restoreLockdown } from './s3/containment.js';
 import { applyBucketSteps, describeBucketFix, facetsWritten } from './s3/fixes.js';
-import { readBucket, rereadBucket } from './s3/posture.js';
+import { facetsFor, readBucket, rereadBucket } from './s3/posture.js';
 import { restoreBucketFix } from './s3/restore.js';
 
 export interface AwsAdapterOptions {
@@ -73,11 +74,11 @@ export class AwsAdapter implements CloudAdapter {
     return exceptPrincipalPatterns(this.options.lockdownExceptions ?? []);
   }
 
-  async read(ref: ResourceRef): Promise<Posture | null> {
+  async read(ref: ResourceRef, scope?: ReadScope): Promise<Posture | null> {
     const c = this.clients(ref.region, ref.account);
     switch (ref.type) {
       case ResourceTypes.s3Bucket:
-        return readBucket(c.s3, ref);
+        return readBucket(c.s3, ref, scope ? facetsFor(scope.rules) : undefined);
       case ResourceTypes.securityGroup:
         return readSecurityGroup(c.ec2, ref);
       case ResourceTypes.ec2Instance:
@@ -87,7 +88,7 @@ export class AwsAdapter implements CloudAdapter {
       case ResourceTypes.vpc:
         return readVpc(c.ec2, ref);
       case ResourceTypes.awsAccount:
-        return readAccount(c, ref);
+        return readAccount(c, ref, scope?.rules);
       default:
         throw new UnsupportedResourceError(`Reflex does not read ${ref.type} (${ref.id})`);
     }

@@ -27,6 +27,25 @@ describe('parseEvent over every AWS fixture', () => {
     expect(parsed).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/AccessDenied.*nothing changed/) });
   });
 
+  it('CloudTrail targets name the rules their call can affect; a new bucket has every rule judged', () => {
+    const rulesOf = (name: string) => {
+      const parsed = parseEvent(load(name));
+      if (parsed.kind !== 'targets') throw new Error(`${name}: ${parsed.kind}`);
+      return parsed.targets[0]!.rules;
+    };
+    expect(rulesOf('cloudtrail-s3-DeleteBucketEncryption.json')).toEqual(['unencryptedStorage']);
+    expect(rulesOf('cloudtrail-s3-PutBucketLogging-disable.json')).toEqual(['storageWithoutLogging']);
+    expect(rulesOf('cloudtrail-s3-PutBucketAcl-canned-public-read.json')).toEqual(['publicStorage']);
+    expect(rulesOf('cloudtrail-s3-PutBucketPolicy.json')).toEqual(['publicStorage', 'insecureTransport']);
+    expect(rulesOf('cloudtrail-s3-DeleteBucketPublicAccessBlock.json')).toEqual(['publicStorage']);
+    expect(rulesOf('cloudtrail-s3control-DeleteAccountPublicAccessBlock.json')).toEqual([
+      'accountPublicAccessUnblocked',
+    ]);
+    expect(rulesOf('cloudtrail-ec2-DisableEbsEncryptionByDefault.json')).toEqual(['ebsEncryptionByDefaultOff']);
+    expect(rulesOf('cloudtrail-s3-CreateBucket.json')).toBeUndefined();
+    expect(rulesOf('cloudtrail-ec2-AuthorizeSecurityGroupIngress-console-items.json')).toBeUndefined();
+  });
+
   it('the groupName-only call becomes a lookup by name', () => {
     const parsed = parseEvent(load('cloudtrail-ec2-AuthorizeSecurityGroupIngress-groupName-only.json'));
     expect(parsed).toMatchObject({

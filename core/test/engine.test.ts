@@ -10,6 +10,7 @@ import {
   MemoryTicketSink,
   parsePolicy,
   remediate,
+  type StoragePosture,
   type Target,
 } from '../src/index.js';
 import { ACCOUNT, FakeCloud, privateBucket, publicBucket } from './fakeCloud.js';
@@ -136,6 +137,17 @@ describe('engine', () => {
     const outcomes = await remediate(target(), off, ports);
     expect(outcomes.some((o) => o.rule === 'publicStorage')).toBe(false);
     expect(cloud.writes).toEqual([]);
+    expect(cloud.scopes).toEqual([['unencryptedStorage', 'storageWithoutLogging', 'insecureTransport']]);
+  });
+
+  it('an event naming its rules: only those are read for and judged, others stay as they are', async () => {
+    const bucket = cloud.get(target().ref) as StoragePosture;
+    bucket.encryption = { enabled: false };
+    const outcomes = await remediate({ ...target(), rules: ['unencryptedStorage'] }, enforce, ports);
+    expect(outcomes.map((o) => [o.rule, o.status])).toEqual([['unencryptedStorage', 'fixed']]);
+    expect(cloud.scopes).toEqual([['unencryptedStorage'], ['unencryptedStorage']]);
+    // The bucket is public too, but this event could not have made it so: that is another event's (or a sweep's).
+    expect(cloud.writes.map((w) => w.fix)).toEqual(['enable-encryption']);
   });
 
   it('exemption tag: honoured while valid, ignored and reported once expired or malformed', async () => {

@@ -3,6 +3,7 @@ import type {
   CloudAdapter,
   Fix,
   Posture,
+  ReadScope,
   ResourceRef,
   RestoreResult,
   Step,
@@ -29,8 +30,12 @@ export class FakeCloud implements CloudAdapter {
     return this.resources.get(refKey(ref));
   }
 
-  async read(ref: ResourceRef) {
+  /** The rules each read was scoped to (undefined: unscoped). */
+  readonly scopes: (readonly string[] | undefined)[] = [];
+
+  async read(ref: ResourceRef, scope?: ReadScope) {
     this.reads++;
+    this.scopes.push(scope?.rules);
     const p = this.get(ref);
     return p ? structuredClone(p) : null;
   }

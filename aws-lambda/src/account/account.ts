@@ -16,6 +16,7 @@ import type {
   PublicAccessBlock,
   ResourceRef,
   RestoreResult,
+  RuleName,
   StepResult,
 } from '@reflex/core';
 import type { AwsClients } from '../clients.js';
@@ -24,20 +25,28 @@ import { blockDifference, sameBlock } from '../s3/containment.js';
 import { toBlock } from '../s3/posture.js';
 
 /** Account-wide settings of one region: EBS encryption by default (regional) and S3 Block Public Access (global). */
-export async function readAccount(clients: AwsClients, ref: ResourceRef): Promise<AccountPosture> {
+/** The account's settings, or only those `rules` look at (a setting left unread stays undefined). */
+export async function readAccount(
+  clients: AwsClients,
+  ref: ResourceRef,
+  rules?: readonly RuleName[],
+): Promise<AccountPosture> {
+  const wants = (rule: RuleName) => !rules || rules.includes(rule);
   const [ebs, block] = await Promise.all([
-    clients.ec2.send(new GetEbsEncryptionByDefaultCommand({})),
-    unlessMissing(
-      clients.s3control.send(new GetPublicAccessBlockCommand({ AccountId: ref.account })),
-      ['NoSuchPublicAccessBlockConfiguration'],
-      null,
-    ),
+    wants('ebsEncryptionByDefaultOff') ? clients.ec2.send(new GetEbsEncryptionByDefaultCommand({})) : undefined,
+    wants('accountPublicAccessUnblocked')
+      ? unlessMissing(
+          clients.s3control.send(new GetPublicAccessBlockCommand({ AccountId: ref.account })),
+          ['NoSuchPublicAccessBlockConfiguration'],
+          null,
+        )
+      : undefined,
   ]);
   return {
     kind: 'account',
     ref,
-    ebsEncryptionByDefault: ebs.EbsEncryptionByDefault === true,
-    s3PublicAccessBlock: toBlock(block?.PublicAccessBlockConfiguration),
+    ...(ebs ? { ebsEncryptionByDefault: ebs.EbsEncryptionByDefault === true } : {}),
+    ...(block !== undefined ? { s3PublicAccessBlock: toBlock(block?.PublicAccessBlockConfiguration) } : {}),
     tags: {},
   };
 }

@@ -1,22 +1,33 @@
-import { awsRefs, errorMessage, type ResourceRef, refFromArn, type Target, type Trigger } from '@reflex/core';
+import {
+  awsRefs,
+  errorMessage,
+  type ResourceRef,
+  type RuleName,
+  refFromArn,
+  type Target,
+  type Trigger,
+} from '@reflex/core';
 import { actorOf } from './actor.js';
 import { accountRef } from './envelope.js';
 import { isObject, items, obj, str } from './json.js';
 import type { Envelope, Lookup, ParsedEvent } from './types.js';
 
-/** Bucket-level calls that change who can reach a bucket, or how it is encrypted or logged. */
-const S3_BUCKET_CALLS = new Set([
-  'CreateBucket',
-  'PutBucketAcl',
-  'PutBucketPolicy',
-  'DeleteBucketPolicy',
-  'PutBucketPublicAccessBlock',
-  'DeleteBucketPublicAccessBlock',
-  'PutBucketEncryption',
-  'DeleteBucketEncryption',
-  'PutBucketLogging',
-  'PutBucketOwnershipControls',
-  'DeleteBucketOwnershipControls',
+/**
+ * Bucket-level calls that change who can reach a bucket, or how it is encrypted or logged, with the rules each call
+ * can affect: the handler reads and judges only what those rules look at. `undefined`: every rule (a new bucket).
+ */
+const S3_BUCKET_CALLS = new Map<string, RuleName[] | undefined>([
+  ['CreateBucket', undefined],
+  ['PutBucketAcl', ['publicStorage']],
+  ['PutBucketPolicy', ['publicStorage', 'insecureTransport']],
+  ['DeleteBucketPolicy', ['publicStorage', 'insecureTransport']],
+  ['PutBucketPublicAccessBlock', ['publicStorage']],
+  ['DeleteBucketPublicAccessBlock', ['publicStorage']],
+  ['PutBucketEncryption', ['unencryptedStorage']],
+  ['DeleteBucketEncryption', ['unencryptedStorage']],
+  ['PutBucketLogging', ['storageWithoutLogging']],
+  ['PutBucketOwnershipControls', ['publicStorage']],
+  ['DeleteBucketOwnershipControls', ['publicStorage']],
 ]);
 /** Account-level Block Public Access (S3 Control); CloudTrail names them with or without "Account". */
 const S3_ACCOUNT_CALLS = new Set([
@@ -66,10 +77,10 @@ export function parseCloudTrail(env: Envelope): ParsedEvent {
     trigger,
     problem: `${eventName}: ${problem}`,
   });
-  const one = (ref: ResourceRef): ParsedEvent => ({
+  const one = (ref: ResourceRef, rules?: RuleName[]): ParsedEvent => ({
     kind: 'targets',
     eventId: env.id,
-    targets: [{ ref, trigger }],
+    targets: [{ ref, trigger, ...(rules ? { rules } : {}) }],
     lookups: [],
     skipped: [],
   });
@@ -87,13 +98,14 @@ export function parseCloudTrail(env: Envelope): ParsedEvent {
 
   switch (env.source) {
     case 'aws.s3': {
-      if (S3_ACCOUNT_CALLS.has(eventName) && !str(request.bucketName)) return one(account);
+      if (S3_ACCOUNT_CALLS.has(eventName) && !str(request.bucketName))
+        return one(account, ['accountPublicAccessUnblocked']);
       if (!S3_BUCKET_CALLS.has(eventName))
         return ignored(`${eventName} does not change a bucket's exposure, encryption or logging`);
       const name = str(request.bucketName);
       if (!name) return malformed('requestParameters.bucketName is missing or empty');
       try {
-        return one(awsRefs.bucket(name, env.account, env.region, env.partition));
+        return one(awsRefs.bucket(name, env.account, env.region, env.partition), S3_BUCKET_CALLS.get(eventName));
       } catch (err) {
         return malformed(errorMessage(err));
       }
@@ -138,10 +150,10 @@ function parseEc2(
   out: {
     ignored: (reason: string, ref?: ResourceRef) => ParsedEvent;
     malformed: (problem: string) => ParsedEvent;
-    one: (ref: ResourceRef) => ParsedEvent;
+    one: (ref: ResourceRef, rules?: RuleName[]) => ParsedEvent;
   },
 ): ParsedEvent {
-  if (eventName === 'DisableEbsEncryptionByDefault') return out.one(accountRef(env));
+  if (eventName === 'DisableEbsEncryptionByDefault') return out.one(accountRef(env), ['ebsEncryptionByDefaultOff']);
   if (eventName === 'DeleteFlowLogs') {
     const lookup: Lookup = { kind: 'vpcs', account: env.account, region: env.region, trigger };
     return { kind: 'targets', eventId: env.id, targets: [], lookups: [lookup], skipped: [] };

@@ -11,7 +11,15 @@ import {
   type S3Client,
   type ServerSideEncryptionRule,
 } from '@aws-sdk/client-s3';
-import type { Acl, AclGrant, PolicyDocument, PublicAccessBlock, ResourceRef, StoragePosture } from '@reflex/core';
+import type {
+  Acl,
+  AclGrant,
+  PolicyDocument,
+  PublicAccessBlock,
+  ResourceRef,
+  RuleName,
+  StoragePosture,
+} from '@reflex/core';
 import { absentAs, errorCode, unlessMissing } from '../errors.js';
 import { underPressure } from '../throttling.js';
 import { policyVersion } from './policyLock.js';
@@ -27,6 +35,25 @@ const NO_TAGS = ['NoSuchTagSet'];
 /** The parts of a bucket the storage rules look at, one S3 call each. */
 export type BucketFacet = 'block' | 'acl' | 'policy' | 'encryption' | 'logging' | 'tags' | 'ownership';
 const ALL_FACETS: readonly BucketFacet[] = ['block', 'acl', 'policy', 'encryption', 'logging', 'tags', 'ownership'];
+
+/** What each storage rule looks at. Tags are read for every rule (exemptions). */
+const RULE_FACETS: Partial<Record<RuleName, readonly BucketFacet[]>> = {
+  publicStorage: ['block', 'acl', 'policy', 'ownership'],
+  insecureTransport: ['policy'],
+  unencryptedStorage: ['encryption'],
+  storageWithoutLogging: ['logging'],
+};
+
+/** The facets `rules` look at; every facet when a rule is not known here. */
+export function facetsFor(rules: readonly RuleName[]): BucketFacet[] {
+  const out = new Set<BucketFacet>(['tags']);
+  for (const rule of rules) {
+    const facets = RULE_FACETS[rule];
+    if (!facets) return [...ALL_FACETS];
+    for (const f of facets) out.add(f);
+  }
+  return ALL_FACETS.filter((f) => out.has(f));
+}
 
 /** The policy as read for a posture: its text, and the container's policy write version when the read was sent. */
 export interface PolicyRead {
@@ -71,9 +98,16 @@ async function limited<const T extends readonly (() => Promise<unknown>)[]>(
   return out as Results<T>;
 }
 
-/** Reads everything the storage rules look at, in parallel. A bucket that is gone reads as null. */
-export function readBucket(s3: S3Client, ref: ResourceRef): Promise<StoragePosture | null> {
-  return readFacets(s3, ref, ALL_FACETS);
+/**
+ * Reads what the storage rules look at (or only `facets`), in parallel. A bucket that is gone reads as null. Facets
+ * left out are listed in `unread` and hold placeholders.
+ */
+export function readBucket(
+  s3: S3Client,
+  ref: ResourceRef,
+  facets: readonly BucketFacet[] = ALL_FACETS,
+): Promise<StoragePosture | null> {
+  return readFacets(s3, ref, facets);
 }
 
 /**
@@ -96,7 +130,7 @@ async function readFacets(
   before?: StoragePosture,
 ): Promise<StoragePosture | null> {
   const Bucket = ref.name;
-  const want = (f: BucketFacet) => !before || facets.includes(f);
+  const want = (f: BucketFacet) => facets.includes(f);
   const version = policyVersion(Bucket);
   try {
     // While S3 throttles this client, two facets at a time: fewer calls waiting out a backoff at once hold less of
@@ -146,16 +180,18 @@ async function readFacets(
           : (b?.objectOwnership ?? null),
         policy: document !== undefined ? document : (b?.policy ?? null),
       },
-      encryption: want('encryption') || !before ? toEncryption(encryption ?? null) : before.encryption,
-      logging: logging ? toLogging(logging.LoggingEnabled) : before!.logging,
+      encryption: want('encryption') ? toEncryption(encryption ?? null) : (before?.encryption ?? { enabled: false }),
+      logging: logging ? toLogging(logging.LoggingEnabled) : (before?.logging ?? { enabled: false }),
       transport:
         document !== undefined
           ? { httpsOnly: document ? requiresSecureTransport(document) : false }
-          : before!.transport,
+          : (before?.transport ?? { httpsOnly: false }),
       tags: want('tags')
         ? Object.fromEntries((tags?.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
-        : before!.tags,
+        : (before?.tags ?? {}),
     };
+    const unread = ALL_FACETS.filter((f) => !want(f) && (!before || before.unread?.includes(f)));
+    if (unread.length > 0) posture.unread = unread;
     const read = want('policy') ? { version, text: policy?.Policy ?? null } : before && policyReads.get(before);
     if (read) policyReads.set(posture, read);
     return posture;

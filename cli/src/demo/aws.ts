@@ -113,7 +113,11 @@ export async function seedAws(c: AwsClients): Promise<AwsEstate> {
     unencrypted: awsRefs.bucket(names.unencrypted, AWS_ACCOUNT, AWS_REGION),
     webGroup: awsRefs.securityGroup(groupId, AWS_ACCOUNT, AWS_REGION),
     instance: awsRefs.instance(instanceId, AWS_ACCOUNT, AWS_REGION),
+    // CloudTrail records the creation of each bucket, then the change that misconfigured it.
     events: [
+      ...Object.values(names).map((bucket) =>
+        fixtureEvent('cloudtrail-s3-CreateBucket.json', { 'bucket-test-iad': bucket }),
+      ),
       bucketEvent('cloudtrail-s3-PutBucketAcl-canned-public-read.json', names.publicRead),
       bucketEvent('cloudtrail-s3-PutBucketPolicy.json', names.publicPolicy),
       bucketEvent('cloudtrail-s3-DeleteBucketEncryption.json', names.unencrypted),

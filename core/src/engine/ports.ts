@@ -8,18 +8,28 @@ import type {
   Fix,
   Posture,
   ResourceRef,
+  RuleName,
   Step,
   StepResult,
 } from '../model/index.js';
 import type { TicketSink } from '../tickets/sinks.js';
+
+/** The rules a read serves. */
+export interface ReadScope {
+  rules: readonly RuleName[];
+}
 
 export type StepSettlement = { ok: true; result: StepResult } | { ok: false; error: unknown };
 
 /** What each cloud adapter provides: read the truth, say what a fix would call, apply fixes. No policy logic. */
 export interface CloudAdapter {
   readonly cloud: Cloud;
-  /** The current posture, or null when the resource does not exist (any more). */
-  read(ref: ResourceRef): Promise<Posture | null>;
+  /**
+   * The current posture, or null when the resource does not exist (any more). With `scope`, only the named rules
+   * will look at it: an adapter may leave out reads none of them needs (tags are always read, for exemptions) and
+   * lists what it left out in the posture's `unread`.
+   */
+  read(ref: ResourceRef, scope?: ReadScope): Promise<Posture | null>;
   /**
    * The verifying read after `steps` were applied. An adapter may re-read only what the steps wrote and merge it
    * into `before` (fewer calls on the critical path); without it the engine calls `read`.

@@ -60,9 +60,11 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
     return done([{ ...base, status: 'ignored', reason: `every rule for ${ref.type} is off in the policy` }]);
   }
 
+  // Read what the enabled rules look at, no more: an event names the rules its call can affect (target.rules).
+  const scope = kind ? { rules: enabled.map((r) => r.name) } : undefined;
   let posture: Posture | null;
   try {
-    posture = await ports.adapter.read(ref);
+    posture = await ports.adapter.read(ref, scope);
   } catch (err) {
     return done([
       {
@@ -286,7 +288,7 @@ async function enforce(
     try {
       after = ports.adapter.reread
         ? await ports.adapter.reread(target.ref, posture, applied)
-        : await ports.adapter.read(target.ref);
+        : await ports.adapter.read(target.ref, { rules: decided.map((d) => d.rule.name) });
     } catch (err) {
       verifyError = err;
     }

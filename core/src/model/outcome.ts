@@ -23,7 +23,10 @@ export interface Trigger {
 export interface Target {
   ref: ResourceRef;
   trigger: Trigger;
-  /** Only these rules (e.g. `reflex remediate --rule`); events leave it unset so every enabled rule runs. */
+  /**
+   * Only these rules: `reflex remediate --rule`, or the rules an event's call can affect (PutBucketEncryption:
+   * unencryptedStorage). Unset: every enabled rule runs (sweeps, and events that may change anything).
+   */
   rules?: RuleName[];
 }
 

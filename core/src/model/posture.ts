@@ -84,6 +84,11 @@ export interface StoragePosture {
     minimumTls?: string;
   };
   tags: Tags;
+  /**
+   * What a scoped read left out (the adapter's names: `encryption`, `logging`...): only rules that do not look at
+   * those parts were to be evaluated, and their fields hold placeholders.
+   */
+  unread?: readonly string[];
 }
 
 /** Where inbound traffic may come from. `cidr` values keep their written form (e.g. `x.x.x.x/0` in scrubbed samples). */

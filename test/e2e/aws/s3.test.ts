@@ -41,12 +41,41 @@ const policyOf = async (Bucket = BUCKET) => {
 };
 const byRule = (report: Report, rule: string) => report.outcomes.find((o) => o.rule === rule);
 const event = (name: string) => fixture(name, { 'amzn-s3-demo-bucket': BUCKET });
+/** A new bucket: the one S3 event that has every storage rule judged. */
+const created = () => fixture('cloudtrail-s3-CreateBucket.json', { 'bucket-test-iad': BUCKET });
 
 describe('S3 on moto, through the events handler', () => {
-  it('public-read ACL (canned) → grants removed, owner kept, block, encryption, logging and HTTPS-only on', async () => {
+  it('public-read ACL (canned) → only the ACL rule is judged: grants removed, owner kept, block on, nothing else read', async () => {
     await s3().send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read' }));
     const { events } = handlers(world, policy());
+    world.proxy.resetStats();
     const report = await events(event('cloudtrail-s3-PutBucketAcl-canned-public-read.json'));
+
+    expect(report.outcomes.map((o) => [o.rule, o.status])).toEqual([['publicStorage', 'fixed']]);
+    // PutBucketAcl cannot change encryption or logging: those are neither read nor touched.
+    const operations = world.proxy.calls().map((c) => c.operation);
+    expect(operations).not.toContain('GetBucketEncryption');
+    expect(operations).not.toContain('GetBucketLogging');
+    expect(
+      writeCalls(world)
+        .map((c) => c.operation)
+        .sort(),
+    ).toEqual(['PutBucketAcl', 'PutPublicAccessBlock']);
+    expect((await s3().send(new GetBucketLoggingCommand({ Bucket: BUCKET }))).LoggingEnabled).toBeUndefined();
+    const grants = await grantsOf();
+    expect(grants.map((g) => g.Grantee?.URI).filter(Boolean)).toEqual([]);
+    expect(grants.map((g) => g.Permission)).toEqual(['FULL_CONTROL']);
+    const acl = byRule(report, 'publicStorage')!.steps!.find((s) => s.step.fix.type === 'remove-public-grants')!;
+    expect(acl.result?.before).toMatchObject({
+      grants: expect.arrayContaining([expect.objectContaining({ grantee: ALL_USERS })]),
+    });
+    expect(acl.result?.requestIds.length).toBe(1);
+  });
+
+  it('CreateBucket (public-read) → every storage rule: grants removed, block, encryption, logging and HTTPS-only on', async () => {
+    await s3().send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read' }));
+    const { events } = handlers(world, policy());
+    const report = await events(created());
 
     expect(report.outcomes.map((o) => [o.rule, o.status])).toEqual(
       expect.arrayContaining([
@@ -284,7 +313,7 @@ describe('S3 on moto, through the events handler', () => {
       { step: 'initialize', name: 'denyEncryption' },
     );
     const { events } = handlers(world, policy(), { clients: () => clients });
-    const report = await events(event('cloudtrail-s3-PutBucketAcl-canned-public-read.json'));
+    const report = await events(created());
     const denied = byRule(report, 'unencryptedStorage')!;
     expect(denied.status).toBe('failed');
     expect(denied.reason).toMatch(/not authorized to perform: s3:PutEncryptionConfiguration/);
@@ -298,7 +327,7 @@ describe('S3 on moto, through the events handler', () => {
     await s3().send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read' }));
     world.proxy.setFaults({ throttleRate: 0.3, seed: 7 });
     const { events } = handlers(world, policy());
-    const report = await events(event('cloudtrail-s3-PutBucketAcl-canned-public-read.json'));
+    const report = await events(created());
     world.proxy.setFaults({ throttleRate: 0 });
     expect(world.proxy.stats().faults.throttle).toBeGreaterThan(0);
     expect(report.outcomes.filter((o) => o.rule).map((o) => o.status)).toEqual(['fixed', 'fixed', 'fixed', 'fixed']);
