@@ -4,6 +4,7 @@ import {
   type CloudAdapter,
   type Fix,
   type Posture,
+  type ReadScope,
   type ResourceRef,
   ResourceTypes,
   type RestoreResult,
@@ -24,6 +25,7 @@ import {
 } from './network/flowLogs.js';
 import { readNsg } from './network/readNsg.js';
 import { restoreNsgStep } from './network/restoreNsg.js';
+import { rereadNsg } from './network/verifyNsg.js';
 import { applyStorageSteps, describeStorageFix, LOG_SETTING_NAME } from './storage/fixStorage.js';
 import { readStorageAccount, rereadStorageAccount } from './storage/readStorage.js';
 import { restoreStorageStep } from './storage/restoreStorage.js';
@@ -53,9 +55,9 @@ export class AzureAdapter implements CloudAdapter {
     return new AzureAdapter(this.clients, { ...this.options, containment: note });
   }
 
-  async read(ref: ResourceRef): Promise<Posture | null> {
+  async read(ref: ResourceRef, scope?: ReadScope): Promise<Posture | null> {
     const clients = this.clients.for(ref.account);
-    if (ref.type === ResourceTypes.storageAccount) return readStorageAccount(clients, ref);
+    if (ref.type === ResourceTypes.storageAccount) return readStorageAccount(clients, ref, scope?.rules);
     if (ref.type === ResourceTypes.nsg) return readNsg(clients, ref);
     if (ref.type === ResourceTypes.vnet) return readVirtualNetwork(clients, ref);
     throw new UnsupportedResourceError(`Reflex does not read ${ref.type} on Azure`);
@@ -63,11 +65,14 @@ export class AzureAdapter implements CloudAdapter {
 
   /**
    * The verifying read: for a storage account only what the steps wrote (the account, the containers, the
-   * diagnostic setting), in parallel; for an NSG its GET, which carries the security rules; otherwise `read`.
+   * diagnostic setting), in parallel; for an NSG its GET, which carries the security rules, folding in the end
+   * of the rule write `apply` left running (network/verifyNsg.ts); otherwise `read`.
    */
   async reread(ref: ResourceRef, before: Posture, steps: Step[]): Promise<Posture | null> {
     if (before.kind === 'storage' && ref.type === ResourceTypes.storageAccount)
       return rereadStorageAccount(this.clients.for(ref.account), ref, before, steps, LOG_SETTING_NAME);
+    if (before.kind === 'firewall' && ref.type === ResourceTypes.nsg)
+      return rereadNsg(this.clients.for(ref.account), ref, before);
     return this.read(ref);
   }
 

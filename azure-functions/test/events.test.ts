@@ -136,7 +136,24 @@ describe('resource write events', () => {
       ...writeEvent(`${ACCOUNT}/blobServices/default/providers/Microsoft.Insights/diagnosticSettings/logs`),
       eventType: 'Microsoft.Resources.ResourceDeleteSuccess',
     };
-    expect(parseDelivery(del)[0]).toMatchObject({ kind: 'targets' });
+    expect(parseDelivery(del)[0]).toMatchObject({
+      kind: 'targets',
+      targets: [{ ref: { id: ACCOUNT }, rules: ['storageWithoutLogging'] }],
+    });
+  });
+
+  it('a change names the rules it can affect: a container only public access; the account itself every rule', () => {
+    const rulesOf = (uri: string) => {
+      const [v] = parseDelivery(writeEvent(uri));
+      if (v?.kind !== 'targets') throw new Error('expected targets');
+      return v.targets[0]!.rules;
+    };
+    expect(rulesOf(`${ACCOUNT}/blobServices/default/containers/c1`)).toEqual(['publicStorage']);
+    expect(rulesOf(ACCOUNT)).toBeUndefined();
+    expect(rulesOf(`${ACCOUNT}/blobServices/default`)).toBeUndefined();
+    expect(rulesOf(`${NSG}/securityRules/ssh`)).toBeUndefined();
+    // A diagnostic setting of something other than a blob service is no logging rule's business here.
+    expect(rulesOf(`${NSG}/providers/Microsoft.Insights/diagnosticSettings/x`)).toBeUndefined();
   });
 
   it('tolerates junk: non-objects, missing ids, string bodies, data as a JSON string, booleans as 1/0', () => {

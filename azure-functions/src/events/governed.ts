@@ -1,4 +1,4 @@
-import { formatArmId, parseArmId, type ResourceRef, ResourceTypes, refFromArmId } from '@reflex/core';
+import { formatArmId, parseArmId, type ResourceRef, ResourceTypes, type RuleName, refFromArmId } from '@reflex/core';
 
 export type Governed = { ok: true; ref: ResourceRef } | { ok: false; reason: string };
 
@@ -36,4 +36,20 @@ export function governedResource(id: string): Governed {
   if (type === VNET || type === `${VNET}/subnets`) return { ok: true, ref: top(1, ResourceTypes.vnet) };
   if (type === FLOW_LOG) return { ok: true, ref: refFromArmId(formatArmId({ ...arm, names: arm.names.slice(0, 2) })) };
   return { ok: false, reason: `${arm.type} is not a resource type Reflex governs` };
+}
+
+const STORAGE_LOGS =
+  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.storage\/storageaccounts\/[^/]+\/blobservices\/[^/]+\/providers\/microsoft\.insights\/diagnosticsettings\/[^/]+$/i;
+const CONTAINER =
+  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.storage\/storageaccounts\/[^/]+\/blobservices\/[^/]+\/containers\/[^/]+$/i;
+
+/**
+ * The rules a write or delete of `id` can affect, when it is narrower than "all": a blob service's diagnostic
+ * setting only decides logging, a container only public access. A write of the account itself may be its creation,
+ * so it has every rule judged (undefined), as has anything else.
+ */
+export function rulesForChange(id: string): RuleName[] | undefined {
+  if (STORAGE_LOGS.test(id)) return ['storageWithoutLogging'];
+  if (CONTAINER.test(id)) return ['publicStorage'];
+  return undefined;
 }

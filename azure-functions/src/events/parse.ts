@@ -1,7 +1,7 @@
 import type { Target, Trigger } from '@reflex/core';
 import { callerOf } from './caller.js';
 import { asObject, asString, deliveryItems, type GridEvent, readEnvelope } from './envelope.js';
-import { governedResource } from './governed.js';
+import { governedResource, rulesForChange } from './governed.js';
 import { rulesForPolicyDefinition } from './policyDefinitions.js';
 
 /** What one delivered event means for Reflex. */
@@ -82,6 +82,7 @@ function resourceEvent(e: GridEvent, isDelete: boolean, ignore: (r: string) => E
   const governed = governedResource(uri);
   if (!governed.ok) return ignore(governed.reason);
   const caller = callerOf(d);
+  const rules = rulesForChange(uri);
   return {
     kind: 'targets',
     eventId: e.id,
@@ -93,6 +94,7 @@ function resourceEvent(e: GridEvent, isDelete: boolean, ignore: (r: string) => E
           ...caller,
           ...(operation ? { eventName: operation } : {}),
         }),
+        ...(rules ? { rules } : {}),
       },
     ],
   };

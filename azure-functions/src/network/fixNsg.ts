@@ -14,6 +14,7 @@ import { RequestIds } from '../arm/requestIds.js';
 import type { ContainmentNote } from '../containment.js';
 import { containNsg, describeNsgContainment } from './containNsg.js';
 import { nsgLocation, rawRuleOf } from './readNsg.js';
+import { leavePending, type PendingWrite } from './verifyNsg.js';
 
 type RevokeIngress = Extract<Fix, { type: 'revoke-ingress' }>;
 
@@ -168,8 +169,9 @@ export function describeNsgFix(fix: Fix, p: FirewallPosture): CallDescription[] 
 
 /**
  * Applies revoke-ingress steps. Writes to one NSG go one at a time: ARM serialises updates of an NSG and
- * answers a concurrent one with AnotherOperationInProgress. Each write is a long-running operation whose
- * poller is awaited.
+ * answers a concurrent one with AnotherOperationInProgress, so each write waits for the previous write's
+ * long-running operation to end (a Failed one fails the step it belongs to). The last write's operation is left
+ * pending for the verifying read (verifyNsg.ts), which folds its completion into the re-read.
  */
 export async function applyNsgSteps(
   clients: ArmClients,
@@ -180,10 +182,24 @@ export async function applyNsgSteps(
   const { resourceGroup, nsg } = nsgLocation(p.ref);
   const rules = clients.network.securityRules;
   const out: StepSettlement[] = [];
-  for (const step of steps) {
+  let last: (PendingWrite & { step: number }) | undefined;
+  /** Lets the previous write's operation end before the next write; its failure fails its own step. */
+  const afterPrevious = async (step: number): Promise<void> => {
+    const previous = last;
+    last = undefined;
+    if (!previous) return;
+    try {
+      await previous.poller.pollUntilDone();
+    } catch (error) {
+      if (previous.step === step) throw error;
+      out[previous.step] = { ok: false, error };
+    }
+  };
+  for (const [index, step] of steps.entries()) {
     const fix = step.fix;
     try {
       if (fix.type === 'isolate') {
+        await afterPrevious(index);
         out.push({
           ok: true,
           result: await containNsg(clients, step, p, containment.note, containment.now ?? new Date()),
@@ -198,18 +214,20 @@ export async function applyNsgSteps(
         if (!rawRuleOf(p, c.before.id)) fetched.set(c.before.id, await rules.get(resourceGroup, nsg, c.before.id));
       }
       const ids = new RequestIds();
+      const options = { ...clients.lro, onResponse: ids.capture };
       const after: unknown[] = [];
-      for (const w of planRuleWrites(fix, p, (n) => rawRuleOf(p, n) ?? fetched.get(n))) {
-        if (w.op === 'delete') {
-          await rules.delete(resourceGroup, nsg, w.name, { ...clients.lro, onResponse: ids.capture });
-          after.push({ deleted: w.name });
-        } else {
-          const written = await rules.createOrUpdate(resourceGroup, nsg, w.name, w.rule, {
-            ...clients.lro,
-            onResponse: ids.capture,
-          });
-          after.push({ [w.op === 'create' ? 'created' : 'updated']: w.name, rule: written });
-        }
+      for (const write of planRuleWrites(fix, p, (n) => rawRuleOf(p, n) ?? fetched.get(n))) {
+        await afterPrevious(index);
+        const poller =
+          write.op === 'delete'
+            ? rules.delete(resourceGroup, nsg, write.name, options)
+            : rules.createOrUpdate(resourceGroup, nsg, write.name, write.rule, options);
+        await poller.submitted();
+        last = { write, poller, step: index };
+        // What Reflex wrote (undo compares the rule's shape with it); the last write's result is not awaited here.
+        if (write.op === 'delete') after.push({ deleted: write.name });
+        else if (write.op === 'update') after.push({ updated: write.name, rule: write.rule });
+        else after.push({ created: write.name, rule: write.rule });
       }
       out.push({
         ok: true,
@@ -227,5 +245,6 @@ export async function applyNsgSteps(
       out.push({ ok: false, error });
     }
   }
+  if (last) leavePending(p, last);
   return out;
 }

@@ -71,16 +71,19 @@ export function ingressRuleOf(r: SecurityRule): IngressRule {
   };
 }
 
-/** The NSG's own rules (the default rules cannot be changed and never allow the internet in). */
-export async function readNsg(clients: ArmClients, ref: ResourceRef): Promise<FirewallPosture | null> {
-  const { resourceGroup, nsg: name } = nsgLocation(ref);
-  let nsg: NetworkSecurityGroup;
+/** The NSG as ARM returns it, or null when it does not exist (any more). */
+export async function getNsg(clients: ArmClients, ref: ResourceRef): Promise<NetworkSecurityGroup | null> {
+  const { resourceGroup, nsg } = nsgLocation(ref);
   try {
-    nsg = await clients.network.networkSecurityGroups.get(resourceGroup, name);
+    return await clients.network.networkSecurityGroups.get(resourceGroup, nsg);
   } catch (err) {
     if (isNotFound(err)) return null;
     throw err;
   }
+}
+
+/** The NSG's own rules (the default rules cannot be changed and never allow the internet in). */
+export function nsgPosture(ref: ResourceRef, nsg: NetworkSecurityGroup): FirewallPosture {
   const rules = nsg.securityRules ?? [];
   const posture: FirewallPosture = {
     kind: 'firewall',
@@ -90,4 +93,9 @@ export async function readNsg(clients: ArmClients, ref: ResourceRef): Promise<Fi
   };
   rawRules.set(posture, new Map(rules.map((r) => [(r.name ?? '').toLowerCase(), r])));
   return posture;
+}
+
+export async function readNsg(clients: ArmClients, ref: ResourceRef): Promise<FirewallPosture | null> {
+  const nsg = await getNsg(clients, ref);
+  return nsg && nsgPosture(ref, nsg);
 }

@@ -5,6 +5,7 @@ import {
   type Fix,
   parseArmId,
   type ResourceRef,
+  type RuleName,
   type Step,
   type StoragePosture,
 } from '@reflex/core';
@@ -130,15 +131,29 @@ const quiet = <T>(p: Promise<T>): Promise<T> => {
 
 /**
  * The storage account's posture; null when it no longer exists. The account, its containers and its blob
- * service's diagnostic settings are read at once: their addresses all follow from the account's id.
+ * service's diagnostic settings are read at once: their addresses all follow from the account's id. With `rules`,
+ * the containers are read only for publicStorage and the settings only for storageWithoutLogging (the account
+ * document is always read: it says whether the account exists, and holds the tags); what is left out is `unread`.
  */
-export async function readStorageAccount(clients: ArmClients, ref: ResourceRef): Promise<StoragePosture | null> {
-  const containers = quiet(listContainers(clients, ref));
-  const settings = quiet(listSettings(clients, ref));
+export async function readStorageAccount(
+  clients: ArmClients,
+  ref: ResourceRef,
+  rules?: readonly RuleName[],
+): Promise<StoragePosture | null> {
+  const wants = (rule: RuleName) => !rules || rules.includes(rule);
+  const containers = wants('publicStorage') ? quiet(listContainers(clients, ref)) : undefined;
+  const settings = wants('storageWithoutLogging') ? quiet(listSettings(clients, ref)) : undefined;
   const account = await getAccount(clients, ref);
-  // Gone: the other two fail (404) or say nothing worth waiting for.
+  // Gone: the others fail (404) or say nothing worth waiting for.
   if (!account) return null;
-  return posture(accountFacets(ref, account), containersOf(await containers), loggingOf(await settings));
+  const read = posture(
+    accountFacets(ref, account),
+    containers ? containersOf(await containers) : [],
+    settings ? loggingOf(await settings) : { enabled: false },
+  );
+  const unread = [...(containers ? [] : ['containers']), ...(settings ? [] : ['logging'])];
+  if (unread.length > 0) read.unread = unread;
+  return read;
 }
 
 /** Fixes whose write lands in the account document (one PATCH), so its verifying read is the account's GET. */
@@ -179,12 +194,14 @@ export async function rereadStorageAccount(
     facets = accountFacets(ref, account);
   }
   const written = setting ? await setting : undefined;
-  return posture(
+  const after = posture(
     facets,
     containers ? containersOf(await containers) : before.publicAccess.containers,
     // The setting Reflex wrote logs access, or logging is as off as it was.
     written === undefined ? before.logging : loggingOf(written ? [written] : []),
   );
+  if (before.unread) after.unread = before.unread;
+  return after;
 }
 
 /** One diagnostic setting of the account's blob service; null when it does not exist. */

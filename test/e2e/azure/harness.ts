@@ -4,7 +4,7 @@ import { StorageManagementClient } from '@azure/arm-storage';
 import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import { configureBot, reflexManual } from '@reflex/azure';
 import { MemoryAuditStore, MemoryTicketSink } from '@reflex/core';
-import { type ArmEmulator, armClientOptions, startArmEmulator } from '@reflex/sim';
+import { type AdditionalPolicyConfig, type ArmEmulator, armClientOptions, startArmEmulator } from '@reflex/sim';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 export const SUB = '11111111-2222-3333-4444-555555555555';
@@ -78,14 +78,18 @@ export function humanClients(emulator: ArmEmulator) {
   };
 }
 
-/** Points the exported handlers at the emulator, as the bot's identity, with in-memory tickets and audit. */
-export function botOnEmulator(emulator: ArmEmulator, policy = policyYaml()) {
+/**
+ * Points the exported handlers at the emulator, as the bot's identity, with in-memory tickets and audit.
+ * `policies` go into the bot's ARM pipeline after the emulator's (to time or rewrite what the bot sees).
+ */
+export function botOnEmulator(emulator: ArmEmulator, policy = policyYaml(), policies: AdditionalPolicyConfig[] = []) {
   const tickets = new MemoryTicketSink();
   const audit = new MemoryAuditStore();
+  const arm = armClientOptions(emulator, BOT);
   const bot = configureBot({
     env: { REFLEX_POLICY: policy, REFLEX_SUBSCRIPTION_IDS: SUB },
-    // Emulator LROs finish on the first poll: no need to wait the SDK's default 2 s between polls.
-    connection: { ...armClientOptions(emulator, BOT), pollIntervalMs: 10 },
+    // Emulator LROs finish on the second poll (lroPolls 1): no need to wait the SDK's default 2 s between polls.
+    connection: { ...arm, additionalPolicies: [...arm.additionalPolicies, ...policies], pollIntervalMs: 10 },
     tickets,
     audit,
   });

@@ -3,7 +3,7 @@ import { HttpRequest } from '@azure/functions';
 import { reflexEvents, reflexManual } from '@reflex/azure';
 import type { ArmEmulator } from '@reflex/sim';
 import { describe, expect, it } from 'vitest';
-import { botOnEmulator, botWrites, context, FAST_LRO, humanClients, RG, SUB, useEmulator } from './harness.js';
+import { BOT, botOnEmulator, botWrites, context, FAST_LRO, humanClients, RG, SUB, useEmulator } from './harness.js';
 
 let emulator: ArmEmulator;
 useEmulator((e) => {
@@ -54,6 +54,11 @@ describe('network security group through the real handlers', () => {
     expect(await ruleNames('nsg-public-web')).toEqual(['deny-any', 'https', 'postgres']);
     const writes = botWrites(emulator);
     expect(writes.map((c) => c.method)).toEqual(['DELETE', 'DELETE']);
+    // One NSG takes one write at a time: the second DELETE goes once the first one's operation has Succeeded.
+    const bot = emulator.calls().filter((c) => c.principal.oid === BOT.oid);
+    const second = bot.indexOf(writes[1]!);
+    expect(bot[second - 1]!.path).toMatch(/\/operations\//);
+    expect(bot[second - 1]!.responseBody).toMatchObject({ status: 'Succeeded' });
     // Never closed by adding a competing rule.
     expect(writes.some((c) => c.method === 'PUT')).toBe(false);
   });

@@ -117,6 +117,32 @@ describe('storage account through the real handlers', () => {
     expect(ops.slice(5).sort()).toEqual(['DiagnosticSettings_Get', 'StorageAccounts_GetProperties']);
   });
 
+  it('a deleted diagnostic setting: only logging is judged, so the containers are not even listed', async () => {
+    const human = await misconfiguredAccount('stlogs');
+    botOnEmulator(emulator);
+    await reflexEvents(lastEvent().eventGrid, context());
+    await human.monitor.diagnosticSettings.delete(
+      `${accountId('stlogs')}/blobServices/default`,
+      'reflex-blob-access-logs',
+    );
+    const deleted = lastEvent();
+    expect(deleted.eventGrid.subject).toMatch(/\/providers\/Microsoft\.Insights\/diagnosticSettings\//i);
+    // Someone also lowers TLS again: not this event's business (the account's own write event judges it).
+    await human.storage.storageAccounts.update(RG, 'stlogs', { minimumTlsVersion: 'TLS1_0' });
+    const from = emulator.calls().length;
+    const report = await reflexEvents(deleted.eventGrid, context());
+
+    expect(report.outcomes.map((o) => [o.rule, o.status])).toEqual([['storageWithoutLogging', 'fixed']]);
+    const ops = emulator
+      .calls()
+      .slice(from)
+      .filter((c) => c.principal.oid === BOT.oid)
+      .map((c) => c.operationId);
+    expect(ops.slice(0, 2).sort()).toEqual(['DiagnosticSettings_List', 'StorageAccounts_GetProperties']);
+    expect(ops.slice(2)).toEqual(['DiagnosticSettings_CreateOrUpdate', 'DiagnosticSettings_Get']);
+    expect((await human.storage.storageAccounts.getProperties(RG, 'stlogs')).minimumTlsVersion).toBe('TLS1_0');
+  });
+
   it('a public container is set to None (the same CloudEvent twice: the second does nothing)', async () => {
     const human = humanClients(emulator);
     await human.storage.storageAccounts.create(
