@@ -8,6 +8,14 @@ export const ManualRequestSchema = z
     action: z.enum(['remediate', 'contain', 'undo', 'sweep']),
     /** ARN or ARM id; for `undo`, the remediation id may be given instead. */
     resource: z.string().min(1).optional(),
+    /**
+     * AWS: the account of a resource whose ARN names none (a bucket), or of a sweep, when the bot acts in member
+     * accounts. An ARN that names another account is refused. ARM ids carry their subscription: Azure refuses it.
+     */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'an AWS account id is 12 digits')
+      .optional(),
     remediationId: z.string().min(1).optional(),
     rules: z.array(z.enum(RULE_NAMES)).optional(),
     dryRun: z.boolean().optional(),

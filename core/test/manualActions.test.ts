@@ -47,6 +47,10 @@ describe('manual requests', () => {
     expect(() => parseManualRequest({ action: 'undo', reason: 'x' })).toThrow(/remediationId is required/);
     expect(() => parseManualRequest({ action: 'nuke' })).toThrow(/action/);
     expect(() => parseManualRequest({ action: 'sweep', extra: 1 })).toThrow(/Unrecognized key/);
+    expect(parseManualRequest({ action: 'sweep', account: '210987654321' }).account).toBe('210987654321');
+    expect(() => parseManualRequest({ action: 'sweep', account: '2109-8765' })).toThrow(
+      /account: an AWS account id is 12 digits/,
+    );
   });
 });
 

@@ -76,7 +76,9 @@ export function createManualHandler(deps: BotDeps = {}) {
     let ref: ResourceRef | undefined;
     if (request.resource) {
       try {
-        ref = refFromArn(request.resource, { account, region });
+        ref = refFromArn(request.resource, { account: request.account ?? account, region });
+        if (request.account && ref.account !== request.account)
+          throw new Error(`${request.resource} is in account ${ref.account}, not ${request.account}`);
       } catch (err) {
         return finish(
           bot,
@@ -100,7 +102,7 @@ export function createManualHandler(deps: BotDeps = {}) {
         return finish(bot, await handleTargets(eventId, [target], scoped, ports, bot.concurrency), 'manual remediate');
       }
       case 'sweep': {
-        const sweepAccount = ref?.account || account;
+        const sweepAccount = ref?.account || request.account || account;
         const sweepRegion = ref?.region || region;
         if (!sweepAccount)
           return finish(

@@ -41,6 +41,7 @@ export async function reflexManual(request: HttpRequest, context: InvocationCont
   } catch (err) {
     return bad(err instanceof EventParseError ? err.message : errorMessage(err));
   }
+  if (req.account) return bad('account is an AWS field: an ARM id names its subscription');
   const b = bot();
   if (!b.policy) {
     return { status: 500, jsonBody: { error: 'InvalidPolicy', problems: b.policyProblems } };

@@ -217,6 +217,28 @@ describe('manual handler in member accounts', () => {
     expect(assumeRoleCalls(world)).toHaveLength(1);
   });
 
+  it('remediate of B’s bucket, named by its ARN (which has no account) and `account`: fixed in B only', async () => {
+    const report = await manual()(
+      { action: 'remediate', resource: 'arn:aws:s3:::bucket-in-b', account: B, rules: ['publicStorage'] },
+      FUNCTION_CONTEXT,
+    );
+    expect(rule(report, 'publicStorage')).toMatchObject({ status: 'fixed', resource: { account: B } });
+    expect(await isPublic(inB, 'bucket-in-b')).toBe(false);
+    expect(await isPublic(world.direct, 'bucket-in-a')).toBe(true);
+    expect(assumeRoleCalls(world)).toHaveLength(1);
+  });
+
+  it('an ARN naming another account than `account` is refused before any call', async () => {
+    const report = await manual()(
+      { action: 'remediate', resource: `arn:aws:ec2:us-east-1:${B}:security-group/${groupB}`, account: '123456789012' },
+      FUNCTION_CONTEXT,
+    );
+    expect(report.errors).toEqual([
+      { code: 'MalformedResourceId', message: expect.stringMatching(/is in account 210987654321, not 123456789012/) },
+    ]);
+    expect(world.proxy.calls()).toEqual([]);
+  });
+
   it('remediate of B’s group without the member role: ignored, no call', async () => {
     const report = await manual({})(
       { action: 'remediate', resource: `arn:aws:ec2:us-east-1:${B}:security-group/${groupB}` },

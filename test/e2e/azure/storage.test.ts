@@ -11,6 +11,7 @@ import {
   context,
   FAST_LRO,
   humanClients,
+  manual,
   policyYaml,
   RG,
   SUB,
@@ -221,6 +222,14 @@ describe('storage account through the real handlers', () => {
         .filter((c) => WRITES.has(c.method)),
     ).toEqual([]);
     expect(tickets.tickets.length).toBeGreaterThan(0);
+  });
+
+  it('manual with an AWS `account`: 400 naming the field, no call', async () => {
+    botOnEmulator(emulator);
+    const before = emulator.calls().length;
+    const res = await manual({ action: 'remediate', resource: accountId('stnone'), account: '210987654321' });
+    expect(res).toMatchObject({ status: 400, jsonBody: { message: expect.stringMatching(/account is an AWS field/) } });
+    expect(emulator.calls().length).toBe(before);
   });
 
   it('an exemption tag is honoured', async () => {
