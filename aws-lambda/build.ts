@@ -15,15 +15,16 @@
  *   too). What is lost is `instanceof <ModelledError>`, which Reflex never uses.
  * - Each SDK client imports its whole `package.json` (2–4 KiB of JSON each) to read `version` for the user agent;
  *   it is cut down to `{ "version" }` (nothing else of it is read).
- * - zod's classic `z` bundles every locale (`z.locales`, ~50 languages); core only uses the English default messages,
- *   so the locales index is replaced with one that exports `en`.
+ * - What core's dependencies bundle but the bots never run (zod's locales, Octokit's endpoint table...):
+ *   the shared plugins in core/build/esbuild-plugins.ts.
  * The SDK stays bundled (the pinned, tested version), not taken from the Lambda runtime. Rarely used clients
  * (DynamoDB, Secrets Manager, STS) and the GitHub ticket sink are loaded with `import()`: each is a chunk of its own,
  * which V8 compiles and runs only when an invocation needs it.
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { coreBundlePlugins } from '@reflex/core/esbuild-plugins';
 import { analyzeMetafile, build, type Plugin } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,75 +59,6 @@ const sdkVersionOnly: Plugin = {
       const { version } = JSON.parse(await readFile(args.path, 'utf8')) as { version: string };
       return { contents: JSON.stringify({ version }), loader: 'json' };
     });
-  },
-};
-
-const englishOnlyZod: Plugin = {
-  name: 'reflex-zod-english-only',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
-      loader: 'js',
-    }));
-  },
-};
-
-/** zod's `fromJSONSchema` (JSON Schema → zod) is part of the `z` namespace core imports; nothing calls it. */
-const noZodFromJsonSchema: Plugin = {
-  name: 'reflex-zod-no-from-json-schema',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]classic[\\/]from-json-schema\.js$/ }, () => ({
-      contents:
-        "export function fromJSONSchema() { throw new Error('zod fromJSONSchema is not in the Reflex bundle'); }",
-      loader: 'js',
-    }));
-  },
-};
-
-/**
- * Octokit's REST plugin carries a table of every GitHub endpoint (~80 KiB); the GitHub ticket sink calls a few of
- * `octokit.rest.issues.*`. The table is cut down to the scopes (`issues`, ...) that core's ticket sinks name, read
- * from their source at build time, so a sink that starts using another scope keeps working.
- */
-const octokitScopesInUse: Plugin = {
-  name: 'reflex-octokit-scopes-in-use',
-  setup(b) {
-    b.onLoad(
-      { filter: /@octokit[\\/]plugin-rest-endpoint-methods[\\/]dist-src[\\/]generated[\\/]endpoints\.js$/ },
-      async (args) => {
-        const sinks = join(here, '..', 'core', 'src', 'tickets', 'sinks');
-        const scopes = new Set<string>();
-        for (const file of await readdir(sinks))
-          if (file.endsWith('.ts'))
-            for (const m of (await readFile(join(sinks, file), 'utf8')).matchAll(/\brest\.(\w+)\./g)) scopes.add(m[1]!);
-        const all = (await import(pathToFileURL(args.path).href)) as { default: Record<string, unknown> };
-        const kept = Object.fromEntries(Object.entries(all.default).filter(([scope]) => scopes.has(scope)));
-        return { contents: `export default ${JSON.stringify(kept)};`, loader: 'js' };
-      },
-    );
-  },
-};
-
-/**
- * Core re-exports its GitHub sink (for the CLI and tests); the ticket config loads it with `import()` when a policy
- * configures GitHub. The bot never uses the re-export, but it would put the sink (and Octokit) in the code every cold
- * start compiles and runs, so in the bundles the re-export points at a stand-in and the real sink stays in its own
- * chunk.
- */
-const githubSinkOnDemand: Plugin = {
-  name: 'reflex-github-sink-on-demand',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/sinks\/github\.js$/ }, (args) => {
-      if (!/[\\/]core[\\/]src[\\/]tickets[\\/]index\.ts$/.test(args.importer)) return undefined;
-      return { path: 'github-sink-re-export', namespace: 'reflex' };
-    });
-    b.onLoad({ filter: /^github-sink-re-export$/, namespace: 'reflex' }, () => ({
-      contents: [
-        "const notHere = () => { throw new Error('the GitHub sink is built by createTicketSinks in the Lambda bundles'); };",
-        'export { notHere as GitHubTicketSink, notHere as githubBody, notHere as githubMarker };',
-      ].join('\n'),
-      loader: 'js',
-    }));
   },
 };
 
@@ -179,15 +111,7 @@ export async function buildBundles(opts: { analyze?: boolean } = {}): Promise<{ 
     metafile: true,
     // The SDK is bundled too: the pinned version we tested, not whatever the runtime ships.
     mainFields: ['module', 'main'],
-    plugins: [
-      inlineSchemaKeys,
-      sdkVersionOnly,
-      englishOnlyZod,
-      noZodFromJsonSchema,
-      octokitScopesInUse,
-      githubSinkOnDemand,
-      environmentCredentials,
-    ],
+    plugins: [inlineSchemaKeys, sdkVersionOnly, ...coreBundlePlugins, environmentCredentials],
     // Some dependencies are CommonJS and call require(); ESM output needs one.
     banner: {
       js: "import { createRequire as __reflexCreateRequire } from 'node:module'; const require = __reflexCreateRequire(import.meta.url);",

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventParseError } from './errors.js';
 import { RULE_NAMES } from './model/index.js';
 

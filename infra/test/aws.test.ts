@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONFIG_RULES, parseEvent } from '@reflex/aws';
+import { CONFIG_RULES, parseEvent, S3_ACCOUNT_CALLS, S3_BUCKET_CALLS } from '@reflex/aws';
 import type { PolicyInput } from '@reflex/core';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -386,11 +386,10 @@ describe('EventBridge patterns are exactly what the parsers handle', () => {
       }
   });
 
-  it('the parser’s S3 and CloudTrail call lists are all in the patterns (read from its source)', () => {
+  it('the parser’s S3 and CloudTrail call lists are all in the patterns', () => {
     const source = readFileSync(join(ROOT, 'aws-lambda/src/events/cloudtrail.ts'), 'utf8');
-    const sets = [...source.matchAll(/const (S3_[A-Z_]+_CALLS) = new Set\(\[([\s\S]*?)\]\)/g)];
-    expect(sets.map((m) => m[1])).toEqual(['S3_BUCKET_CALLS', 'S3_ACCOUNT_CALLS']);
-    const names = sets.flatMap((m) => [...m[2]!.matchAll(/'([A-Za-z]+)'/g)].map((n) => n[1]!));
+    const names = [...S3_BUCKET_CALLS.keys(), ...S3_ACCOUNT_CALLS];
+    expect(names.length).toBeGreaterThan(10);
     const compared = [...source.matchAll(/eventName [!=]== '([A-Za-z]+)'/g)].map((m) => m[1]!);
     expect(compared.length).toBeGreaterThan(0);
     const patterned = new Set(CLOUDTRAIL_CALLS.flatMap((s) => Object.keys(s.calls)));

@@ -337,7 +337,8 @@ The real handler (AWS: \`createEventsHandler\`, the EventBridge entry; Azure: \`
 in-process and warmed up, takes a real-format event (AWS: the CloudTrail fixtures in test/fixtures/events/aws; Azure: the
 Event Grid event the emulator emitted for the misconfiguring write) for a resource re-seeded each run: compliant
 baseline, then exactly one misconfiguration. Every run must end with the rule \`fixed\` (verified by the handler's re-read)
-and every other rule \`compliant\`. Calls are counted from the backend's own log (AWS: the fault proxy in pass-through
+and every other rule it judged \`compliant\` (an event judges the rules its call can affect: a PutBucketAcl event
+publicStorage, a storage account write every rule). Calls are counted from the backend's own log (AWS: the fault proxy in pass-through
 mode, in its own process; Azure: the emulator's \`calls()\`, in its own process) and timed at the client (AWS: the SDK's
 HTTP handler, until the body's last byte; Azure: a per-retry pipeline policy). Depth = the longest chain of calls
 each starting after the previous one ended. RTT = the median of a single GET made through the same client between

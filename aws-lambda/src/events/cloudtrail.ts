@@ -16,7 +16,7 @@ import type { Envelope, Lookup, ParsedEvent } from './types.js';
  * Bucket-level calls that change who can reach a bucket, or how it is encrypted or logged, with the rules each call
  * can affect: the handler reads and judges only what those rules look at. `undefined`: every rule (a new bucket).
  */
-const S3_BUCKET_CALLS = new Map<string, RuleName[] | undefined>([
+export const S3_BUCKET_CALLS = new Map<string, RuleName[] | undefined>([
   ['CreateBucket', undefined],
   ['PutBucketAcl', ['publicStorage']],
   ['PutBucketPolicy', ['publicStorage', 'insecureTransport']],
@@ -30,7 +30,7 @@ const S3_BUCKET_CALLS = new Map<string, RuleName[] | undefined>([
   ['DeleteBucketOwnershipControls', ['publicStorage']],
 ]);
 /** Account-level Block Public Access (S3 Control); CloudTrail names them with or without "Account". */
-const S3_ACCOUNT_CALLS = new Set([
+export const S3_ACCOUNT_CALLS = new Set([
   'PutAccountPublicAccessBlock',
   'DeleteAccountPublicAccessBlock',
   'PutPublicAccessBlock',

@@ -5,6 +5,7 @@ import { parseSecurityHub } from './securityhub.js';
 import type { ParsedEvent } from './types.js';
 
 export { actorOf } from './actor.js';
+export { S3_ACCOUNT_CALLS, S3_BUCKET_CALLS } from './cloudtrail.js';
 export { CONFIG_RULES, managedRuleOf, refFromConfig } from './config.js';
 export { partitionOf, readEnvelope } from './envelope.js';
 export { describeClaims, grantsFromRequest, ingressFromConfigItem, ingressFromRequest, isWorld } from './evidence.js';

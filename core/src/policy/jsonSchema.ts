@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PolicySchema } from './schema.js';
 
 /** The JSON Schema published as core/policy.schema.json, for editor completion (yaml-language-server). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The policy file. Keys are the contract; the schema may grow around them. Objects are strict so typos are errors. */
 export const ModeSchema = z.enum(['enforce', 'dry-run', 'off']);
