@@ -83,7 +83,6 @@ export const githubSinkOnDemand: Plugin = {
   },
 };
 
-
 /**
  * zod → JSON Schema (`schema.toJSONSchema()`, ~18 KiB): only the CLI's policy.schema.json uses it, and the CLI runs
  * from source. Every schema keeps a reference to it, so its modules are replaced by stand-ins with the same exports.
