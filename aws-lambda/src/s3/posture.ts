@@ -36,9 +36,14 @@ const NO_TAGS = ['NoSuchTagSet'];
 export type BucketFacet = 'block' | 'acl' | 'policy' | 'encryption' | 'logging' | 'tags' | 'ownership';
 const ALL_FACETS: readonly BucketFacet[] = ['block', 'acl', 'policy', 'encryption', 'logging', 'tags', 'ownership'];
 
-/** What each storage rule looks at. Tags are read for every rule (exemptions). */
+/**
+ * What each storage rule looks at. Tags are read for every rule (exemptions). Ownership is not needed to judge
+ * public access: under BucketOwnerEnforced, S3 answers every ACL read with the owner's full control only, and
+ * refuses to enforce it while the ACL grants anyone else, so a public grant is never read there. A full read (a
+ * sweep, a manual run) still reads it.
+ */
 const RULE_FACETS: Partial<Record<RuleName, readonly BucketFacet[]>> = {
-  publicStorage: ['block', 'acl', 'policy', 'ownership'],
+  publicStorage: ['block', 'acl', 'policy'],
   insecureTransport: ['policy'],
   unencryptedStorage: ['encryption'],
   storageWithoutLogging: ['logging'],

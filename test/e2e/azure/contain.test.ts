@@ -5,6 +5,7 @@ import type { Outcome, UndoResult } from '@reflex/core';
 import type { ArmEmulator } from '@reflex/sim';
 import { describe, expect, it } from 'vitest';
 import {
+  inbound as anyInbound,
   armIds,
   BOT,
   botOnEmulator,
@@ -25,18 +26,8 @@ useEmulator((e) => {
 const nsgId = armIds.nsg;
 const accountId = armIds.account;
 
-const inbound = (name: string, priority: number, rest: Partial<SecurityRule> = {}): SecurityRule => ({
-  name,
-  priority,
-  direction: 'Inbound',
-  access: 'Allow',
-  protocol: 'Tcp',
-  sourcePortRange: '*',
-  destinationAddressPrefix: '*',
-  sourceAddressPrefix: '10.0.0.0/8',
-  destinationPortRange: '443',
-  ...rest,
-});
+const inbound = (name: string, priority: number, rest: Partial<SecurityRule> = {}): SecurityRule =>
+  anyInbound(name, priority, { sourceAddressPrefix: '10.0.0.0/8', destinationPortRange: '443', ...rest });
 
 async function nsgWith(
   name: string,

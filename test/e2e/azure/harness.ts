@@ -1,4 +1,5 @@
 import { MonitorClient } from '@azure/arm-monitor';
+import type { SecurityRule } from '@azure/arm-network';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { StorageManagementClient } from '@azure/arm-storage';
 import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
@@ -128,4 +129,27 @@ export async function manual(
     }),
     context('reflexManual'),
   );
+}
+
+/** An inbound Allow rule: TCP from any source port to any destination, the rest as given. */
+export const inbound = (name: string, priority: number, rest: Partial<SecurityRule> = {}): SecurityRule => ({
+  name,
+  priority,
+  direction: 'Inbound',
+  access: 'Allow',
+  protocol: 'Tcp',
+  sourcePortRange: '*',
+  destinationAddressPrefix: '*',
+  ...rest,
+});
+
+/** An NSG with `securityRules`, written by a person; the Event Grid event of that write. */
+export async function nsgWith(emulator: ArmEmulator, name: string, securityRules: SecurityRule[]) {
+  await humanClients(emulator).network.networkSecurityGroups.createOrUpdate(
+    RG,
+    name,
+    { location: 'westeurope', securityRules },
+    FAST_LRO,
+  );
+  return emulator.events().at(-1)!;
 }

@@ -3,33 +3,27 @@ import { HttpRequest } from '@azure/functions';
 import { reflexEvents, reflexManual } from '@reflex/azure';
 import type { ArmEmulator } from '@reflex/sim';
 import { describe, expect, it } from 'vitest';
-import { BOT, botOnEmulator, botWrites, context, FAST_LRO, humanClients, RG, SUB, useEmulator } from './harness.js';
+import {
+  BOT,
+  botOnEmulator,
+  botWrites,
+  context,
+  humanClients,
+  inbound,
+  nsgWith as nsgIn,
+  RG,
+  SUB,
+  useEmulator,
+} from './harness.js';
 
 let emulator: ArmEmulator;
 useEmulator((e) => {
   emulator = e;
 });
 
-const inbound = (name: string, priority: number, rest: Partial<SecurityRule>): SecurityRule => ({
-  name,
-  priority,
-  direction: 'Inbound',
-  access: 'Allow',
-  protocol: 'Tcp',
-  sourcePortRange: '*',
-  destinationAddressPrefix: '*',
-  ...rest,
-});
-
 async function nsgWith(name: string, securityRules: SecurityRule[]) {
-  const human = humanClients(emulator);
-  await human.network.networkSecurityGroups.createOrUpdate(
-    RG,
-    name,
-    { location: 'westeurope', securityRules },
-    FAST_LRO,
-  );
-  return human;
+  await nsgIn(emulator, name, securityRules);
+  return humanClients(emulator);
 }
 
 async function ruleNames(name: string): Promise<string[]> {

@@ -12,35 +12,16 @@ import type { AdditionalPolicyConfig, ArmEmulator, RecordedCall } from '@reflex/
 import { describe, expect, it } from 'vitest';
 import { criticalPath } from '../../bench/stats.js';
 import { CallLog, timingPolicy } from '../../bench/timing.js';
-import { BOT, botOnEmulator, context, FAST_LRO, humanClients, RG, useEmulator } from './harness.js';
+import { BOT, botOnEmulator, context, humanClients, inbound, nsgWith as nsgIn, RG, useEmulator } from './harness.js';
 
 let emulator: ArmEmulator;
 useEmulator((e) => {
   emulator = e;
 });
 
-const inbound = (name: string, priority: number, rest: Partial<SecurityRule>): SecurityRule => ({
-  name,
-  priority,
-  direction: 'Inbound',
-  access: 'Allow',
-  protocol: 'Tcp',
-  sourcePortRange: '*',
-  destinationAddressPrefix: '*',
-  ...rest,
-});
-
 const ssh = () => inbound('ssh', 100, { sourceAddressPrefix: '*', destinationPortRange: '22' });
 
-async function nsgWith(name: string, securityRules: SecurityRule[]) {
-  await humanClients(emulator).network.networkSecurityGroups.createOrUpdate(
-    RG,
-    name,
-    { location: 'westeurope', securityRules },
-    FAST_LRO,
-  );
-  return emulator.events().at(-1)!;
-}
+const nsgWith = (name: string, securityRules: SecurityRule[]) => nsgIn(emulator, name, securityRules);
 
 interface RuleJson {
   name: string;
