@@ -2,6 +2,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
+import { answerAbsent } from './errors.js';
 import { watchThrottling } from './throttling.js';
 
 /** The SDK clients of one region. */
@@ -40,6 +41,12 @@ export interface AwsClientOptions {
   credentials?: StaticCredentials | CredentialsProvider;
   /** Attempts per call, the first included. Default 8. */
   maxAttempts?: number;
+  /**
+   * S3's "not configured" answers (no policy, no block...) as outputs marked absent, inside the SDK's retry loop
+   * (see `answerAbsent`): Reflex reads them through `unlessMissing`. Default true; false keeps the SDK's errors, for
+   * code that reads those answers itself (test setup).
+   */
+  absentAnswers?: boolean;
 }
 
 /**
@@ -53,6 +60,8 @@ export function createAwsClients(region: string, options: AwsClientOptions = {})
   const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL;
   const common = {
     region,
+    // Resolve each command's middleware stack once per client, not on every call (SDK CPU on the critical path).
+    cacheMiddleware: true,
     maxAttempts: options.maxAttempts ?? Number(process.env.AWS_MAX_ATTEMPTS ?? 8),
     retryMode: RETRY_MODE,
     ...(endpoint ? { endpoint } : {}),
@@ -67,6 +76,7 @@ export function createAwsClients(region: string, options: AwsClientOptions = {})
     followRegionRedirects: true,
   });
   watchThrottling(s3);
+  if (options.absentAnswers !== false) answerAbsent(s3);
   const ec2 = new EC2Client(common);
   watchThrottling(ec2);
   return {

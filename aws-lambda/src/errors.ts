@@ -72,35 +72,53 @@ export function isTransient(err: unknown): boolean {
   return cause !== undefined && cause !== err && isTransient(cause);
 }
 
-/** Marks an output that stands for one of the "not configured" answers `absentAs` let through. */
+/** Marks an output that stands for one of the "not configured" answers `answerAbsent` let through. */
 const ABSENT = '$reflexAbsent';
 
 interface FinalizeStack {
   add(
-    middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+    middleware: (
+      next: (args: unknown) => Promise<unknown>,
+      context: { commandName?: string },
+    ) => (args: unknown) => Promise<unknown>,
     options: { step: 'finalizeRequest'; priority: 'low'; name: string },
   ): void;
 }
 
+/** S3's "not configured" answers, by command: states of the bucket, not failures. */
+export const ABSENT_ANSWERS: Readonly<Record<string, readonly string[]>> = {
+  GetPublicAccessBlockCommand: ['NoSuchPublicAccessBlockConfiguration'],
+  GetBucketPolicyCommand: ['NoSuchBucketPolicy'],
+  GetBucketEncryptionCommand: ['ServerSideEncryptionConfigurationNotFoundError'],
+  GetBucketTaggingCommand: ['NoSuchTagSet'],
+  GetBucketOwnershipControlsCommand: ['OwnershipControlsNotFoundError'],
+};
+
 /**
- * The command, with its "not configured" answers (`codes`: NoSuchBucketPolicy...) turned into a marked success inside
- * the SDK's retry loop: they are states, not failures, and the SDK pays a retry back into its retry quota only on
- * success. Without this, a call that was throttled and then answered "no policy" keeps its retry cost, and a sweep
- * of buckets that mostly have no policy, tags or block drains the quota under throttling. `unlessMissing` reads the
- * mark; the command is only ever sent through it.
+ * Turns the "not configured" answers of `answers` into a marked success inside the SDK's retry loop: they are
+ * states, not failures, and the SDK pays a retry back into its retry quota only on success. Without this, a call
+ * that was throttled and then answered "no policy" keeps its retry cost, and a sweep of buckets that mostly have no
+ * policy, tags or block drains the quota under throttling. Installed once per client (so the client may cache its
+ * resolved middleware per command); `unlessMissing` reads the mark, and every such call is sent through it.
  */
-export function absentAs<C extends { middlewareStack: object }>(command: C, codes: readonly string[]): C {
-  (command.middlewareStack as FinalizeStack).add(
-    (next) => (args) =>
-      next(args).catch((err: unknown) => {
-        const code = errorCode(err);
-        if (!codes.includes(code)) throw err;
-        const e = err as { $metadata?: object; $response?: unknown };
-        return { response: e.$response, output: { $metadata: { ...e.$metadata }, [ABSENT]: code } };
-      }),
+export function answerAbsent(
+  client: { middlewareStack: object },
+  answers: Readonly<Record<string, readonly string[]>> = ABSENT_ANSWERS,
+): void {
+  (client.middlewareStack as FinalizeStack).add(
+    (next, context) => {
+      const codes = answers[context.commandName ?? ''];
+      if (!codes) return next;
+      return (args) =>
+        next(args).catch((err: unknown) => {
+          const code = errorCode(err);
+          if (!codes.includes(code)) throw err;
+          const e = err as { $metadata?: object; $response?: unknown };
+          return { response: e.$response, output: { $metadata: { ...e.$metadata }, [ABSENT]: code } };
+        });
+    },
     { step: 'finalizeRequest', priority: 'low', name: 'reflexAbsentAsAnswer' },
   );
-  return command;
 }
 
 /** Runs an SDK call whose "not found" answer is a state, not an error: those codes resolve to `absent`. */

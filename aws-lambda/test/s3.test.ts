@@ -1,6 +1,6 @@
 import type { Fix, Step } from '@reflex/core';
 import { describe, expect, it } from 'vitest';
-import { absentAs, isThrottling, unlessMissing } from '../src/errors.js';
+import { answerAbsent, isThrottling, unlessMissing } from '../src/errors.js';
 import { facetsWritten } from '../src/s3/fixes.js';
 import { policyVersion, withBucketPolicyLock, writingPolicy } from '../src/s3/policyLock.js';
 
@@ -52,9 +52,11 @@ describe('bucket policy write versions', () => {
 
 describe('"not configured" answers', () => {
   type Next = (args: unknown) => Promise<unknown>;
-  const command = () => {
-    const added: ((next: Next) => Next)[] = [];
-    return { added, middlewareStack: { add: (mw: (next: Next) => Next) => added.push(mw) } };
+  type Middleware = (next: Next, context: { commandName?: string }) => Next;
+  const client = () => {
+    const added: Middleware[] = [];
+    answerAbsent({ middlewareStack: { add: (mw: Middleware) => added.push(mw) } });
+    return (commandName: string, next: Next) => added[0]!(next, { commandName });
   };
   const missing = Object.assign(new Error('no policy'), {
     name: 'NoSuchBucketPolicy',
@@ -62,16 +64,15 @@ describe('"not configured" answers', () => {
   });
 
   it('are successes inside the SDK retry loop (so a retry before them is paid back), absent to the reader', async () => {
-    const c = absentAs(command(), ['NoSuchBucketPolicy']);
-    const answer = await c.added[0]!(() => Promise.reject(missing))({});
+    const answer = await client()('GetBucketPolicyCommand', () => Promise.reject(missing))({});
     expect(answer).toMatchObject({ output: { $metadata: { httpStatusCode: 404 } } });
     expect(await unlessMissing(Promise.resolve((answer as { output: unknown }).output), [], null)).toBeNull();
   });
 
-  it('other errors pass through', async () => {
-    const c = absentAs(command(), ['NoSuchBucketPolicy']);
+  it('other errors, and the same code from other commands, pass through', async () => {
     const denied = Object.assign(new Error('denied'), { name: 'AccessDenied' });
-    await expect(c.added[0]!(() => Promise.reject(denied))({})).rejects.toBe(denied);
+    await expect(client()('GetBucketPolicyCommand', () => Promise.reject(denied))({})).rejects.toBe(denied);
+    await expect(client()('PutBucketPolicyCommand', () => Promise.reject(missing))({})).rejects.toBe(missing);
     expect(await unlessMissing(Promise.resolve({ Policy: '{}' }), ['NoSuchBucketPolicy'], null)).toEqual({
       Policy: '{}',
     });

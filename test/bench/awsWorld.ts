@@ -55,7 +55,11 @@ export async function startAwsWorld(): Promise<AwsWorld> {
     log,
     viaProxy: timedClients(p.endpoint, log),
     direct: timedClients(moto.endpoint, log),
-    setup: createAwsClients(MOTO_REGION, { endpoint: moto.endpoint, credentials: { ...MOTO_CREDENTIALS } }),
+    setup: createAwsClients(MOTO_REGION, {
+      endpoint: moto.endpoint,
+      credentials: { ...MOTO_CREDENTIALS },
+      absentAnswers: false,
+    }),
     async stop() {
       await p.stop().catch(() => {});
       await moto.stop();

@@ -20,7 +20,7 @@ import type {
   RuleName,
   StoragePosture,
 } from '@reflex/core';
-import { absentAs, errorCode, unlessMissing } from '../errors.js';
+import { errorCode, unlessMissing } from '../errors.js';
 import { underPressure } from '../throttling.js';
 import { policyVersion } from './policyLock.js';
 import { requiresSecureTransport } from './statements.js';
@@ -142,34 +142,18 @@ async function readFacets(
     // the SDK's retry quota (see throttling.ts). Otherwise all at once.
     const [block, acl, policy, encryption, logging, tags, ownership] = await limited(underPressure(s3) ? 2 : 7, [
       () =>
-        want('block')
-          ? unlessMissing(s3.send(absentAs(new GetPublicAccessBlockCommand({ Bucket }), NO_BLOCK)), NO_BLOCK, null)
-          : skip,
+        want('block') ? unlessMissing(s3.send(new GetPublicAccessBlockCommand({ Bucket })), NO_BLOCK, null) : skip,
       () => (want('acl') ? s3.send(new GetBucketAclCommand({ Bucket })) : skip),
-      () =>
-        want('policy')
-          ? unlessMissing(s3.send(absentAs(new GetBucketPolicyCommand({ Bucket }), NO_POLICY)), NO_POLICY, null)
-          : skip,
+      () => (want('policy') ? unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), NO_POLICY, null) : skip),
       () =>
         want('encryption')
-          ? unlessMissing(
-              s3.send(absentAs(new GetBucketEncryptionCommand({ Bucket }), NO_ENCRYPTION)),
-              NO_ENCRYPTION,
-              null,
-            )
+          ? unlessMissing(s3.send(new GetBucketEncryptionCommand({ Bucket })), NO_ENCRYPTION, null)
           : skip,
       () => (want('logging') ? s3.send(new GetBucketLoggingCommand({ Bucket })) : skip),
-      () =>
-        want('tags')
-          ? unlessMissing(s3.send(absentAs(new GetBucketTaggingCommand({ Bucket }), NO_TAGS)), NO_TAGS, null)
-          : skip,
+      () => (want('tags') ? unlessMissing(s3.send(new GetBucketTaggingCommand({ Bucket })), NO_TAGS, null) : skip),
       () =>
         want('ownership')
-          ? unlessMissing(
-              s3.send(absentAs(new GetBucketOwnershipControlsCommand({ Bucket }), NO_OWNERSHIP)),
-              NO_OWNERSHIP,
-              null,
-            )
+          ? unlessMissing(s3.send(new GetBucketOwnershipControlsCommand({ Bucket })), NO_OWNERSHIP, null)
           : skip,
     ] as const);
     const document = want('policy') ? (policy?.Policy ? parsePolicy(policy.Policy) : null) : undefined;

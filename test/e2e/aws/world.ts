@@ -48,7 +48,11 @@ export async function startWorld(): Promise<World> {
   const moto = await startMoto();
   const proxy = await startFaultProxy({ upstream: moto.endpoint });
   const clients = createAwsClients(MOTO_REGION, { endpoint: proxy.endpoint, credentials: { ...MOTO_CREDENTIALS } });
-  const direct = createAwsClients(MOTO_REGION, { endpoint: moto.endpoint, credentials: { ...MOTO_CREDENTIALS } });
+  const direct = createAwsClients(MOTO_REGION, {
+    endpoint: moto.endpoint,
+    credentials: { ...MOTO_CREDENTIALS },
+    absentAnswers: false,
+  });
   return {
     moto,
     proxy,
@@ -148,7 +152,7 @@ export function awsOptions(world: World) {
 export async function accountClients(world: World, account: string, roleName = MEMBER_ROLE): Promise<AwsClients> {
   const assume = stsAssumeRole({ endpoint: world.moto.endpoint, credentials: { ...MOTO_CREDENTIALS } });
   const credentials = await assume({ roleArn: `arn:aws:iam::${account}:role/${roleName}`, sessionName: 'arrange' });
-  return createAwsClients(MOTO_REGION, { endpoint: world.moto.endpoint, credentials });
+  return createAwsClients(MOTO_REGION, { endpoint: world.moto.endpoint, credentials, absentAnswers: false });
 }
 
 /** The same event as if the bot's assumed member role had made the call in that account. */
