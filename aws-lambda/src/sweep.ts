@@ -3,6 +3,7 @@ import { DescribeSecurityGroupsCommand, DescribeVpcsCommand } from '@aws-sdk/cli
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { awsRefs, type ResourceRef, type Target, type Trigger } from '@reflex/core';
 import type { AwsClients } from './clients.js';
+import { listGroupPostures } from './ec2/securityGroup.js';
 import { partitionOf } from './events/envelope.js';
 import type { Lookup } from './events/types.js';
 
@@ -83,12 +84,13 @@ export async function sweepTargets(
 ): Promise<Target[]> {
   const [buckets, groups, trails, vpcs] = await Promise.all([
     listBuckets(c, account, region),
-    listSecurityGroups(c, account, region),
+    listGroupPostures(c.ec2, (id) => awsRefs.securityGroup(id, account, region, partitionOf(region))),
     listTrails(c, account, region),
     listVpcs(c, account, region),
   ]);
-  const refs = [...buckets, ...groups, ...trails, ...vpcs, awsRefs.account(account, region, partitionOf(region))];
-  return refs.map((ref) => ({ ref, trigger }));
+  const refs = [...buckets, ...trails, ...vpcs, awsRefs.account(account, region, partitionOf(region))];
+  // Groups come with their rules from the listing: only a group with a finding there is read again.
+  return [...refs.map((ref) => ({ ref, trigger })), ...groups.map((screen) => ({ ref: screen.ref, trigger, screen }))];
 }
 
 /** Resolves what an event named only indirectly, with read-only calls. */

@@ -140,6 +140,27 @@ describe('engine', () => {
     expect(cloud.scopes).toEqual([['unencryptedStorage', 'storageWithoutLogging', 'insecureTransport']]);
   });
 
+  it('a sweep screen: nothing found there, nothing read; a finding there is decided on a fresh read', async () => {
+    const clean = { ...target('private-bucket'), screen: privateBucket() };
+    cloud.put(privateBucket());
+    const quiet = await remediate(clean, enforce, ports);
+    expect(quiet.every((o) => o.status === 'compliant' && /bulk read/.test(o.reason))).toBe(true);
+    expect(cloud.reads).toBe(0);
+
+    // The listing saw it public; someone fixed it since: the fresh read decides, nothing is written.
+    const stale = await remediate(
+      { ...target('private-bucket'), screen: publicBucket('private-bucket') },
+      enforce,
+      ports,
+    );
+    expect(cloud.reads).toBe(1);
+    expect(stale.every((o) => o.status === 'compliant')).toBe(true);
+    expect(cloud.writes).toEqual([]);
+
+    const open = await remediate({ ...target(), screen: publicBucket() }, enforce, ports);
+    expect(open.find((o) => o.rule === 'publicStorage')?.status).toBe('fixed');
+  });
+
   it('an event naming its rules: only those are read for and judged, others stay as they are', async () => {
     const bucket = cloud.get(target().ref) as StoragePosture;
     bucket.encryption = { enabled: false };

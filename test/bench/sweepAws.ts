@@ -12,7 +12,6 @@ import {
   GetBucketAclCommand,
   GetBucketEncryptionCommand,
   GetBucketLoggingCommand,
-  GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   GetPublicAccessBlockCommand,
@@ -88,7 +87,10 @@ async function botSweep(
   return { ms, calls: log.take().length, failed, report };
 }
 
-/** The reads the bot makes per resource, straight through the SDK, `concurrency` resources at a time. */
+/**
+ * The reads the bot makes, straight through the SDK: per bucket `concurrency` at a time; the groups with their rules
+ * from two paged listings (a compliant group is not read again).
+ */
 async function backendSweep(c: AwsClients, log: CallLog, concurrency: number): Promise<{ ms: number; calls: number }> {
   log.clear();
   const t = performance.now();
@@ -99,13 +101,22 @@ async function backendSweep(c: AwsClients, log: CallLog, concurrency: number): P
     for (const b of page.Buckets ?? []) if (b.Name) buckets.push(b.Name);
     token = page.ContinuationToken;
   } while (token);
-  const groups: string[] = [];
-  let next: string | undefined;
-  do {
-    const page = await c.ec2.send(new DescribeSecurityGroupsCommand({ NextToken: next }));
-    for (const g of page.SecurityGroups ?? []) if (g.GroupId) groups.push(g.GroupId);
-    next = page.NextToken;
-  } while (next);
+  // Groups: one paged listing of the groups and one of their rules, as the bot screens them (see listGroupPostures).
+  const listAll = async (send: (token?: string) => Promise<string | undefined>) => {
+    let token: string | undefined;
+    do token = await send(token);
+    while (token);
+  };
+  await Promise.all([
+    listAll(
+      async (NextToken) =>
+        (await c.ec2.send(new DescribeSecurityGroupsCommand({ MaxResults: 1000, NextToken }))).NextToken,
+    ),
+    listAll(
+      async (NextToken) =>
+        (await c.ec2.send(new DescribeSecurityGroupRulesCommand({ MaxResults: 1000, NextToken }))).NextToken,
+    ),
+  ]);
   const work: (() => Promise<unknown>)[] = [
     ...buckets.map(
       (Bucket) => () =>
@@ -116,14 +127,6 @@ async function backendSweep(c: AwsClients, log: CallLog, concurrency: number): P
           answered(c.s3.send(new GetBucketEncryptionCommand({ Bucket }))),
           answered(c.s3.send(new GetBucketLoggingCommand({ Bucket }))),
           answered(c.s3.send(new GetBucketTaggingCommand({ Bucket }))),
-          answered(c.s3.send(new GetBucketOwnershipControlsCommand({ Bucket }))),
-        ]),
-    ),
-    ...groups.map(
-      (id) => () =>
-        Promise.all([
-          c.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })),
-          c.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [id] }] })),
         ]),
     ),
   ];

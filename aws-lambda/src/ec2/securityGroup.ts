@@ -80,6 +80,53 @@ async function describeRules(ec2: EC2Client, groupId: string): Promise<SecurityG
   return out;
 }
 
+/**
+ * Every group of the region as its listing shows it, for a sweep to screen: DescribeSecurityGroups and
+ * DescribeSecurityGroupRules paged through once each (1,000 a page), not two calls per group. A finding on these is
+ * acted on only after a fresh read of that group (see Target.screen).
+ */
+export async function listGroupPostures(
+  ec2: EC2Client,
+  refOf: (groupId: string) => ResourceRef,
+): Promise<FirewallPosture[]> {
+  const [groups, rules] = await Promise.all([
+    pages(async (NextToken) => {
+      const page = await ec2.send(new DescribeSecurityGroupsCommand({ MaxResults: 1000, NextToken }));
+      return [page.SecurityGroups ?? [], page.NextToken];
+    }),
+    pages(async (NextToken) => {
+      const page = await ec2.send(new DescribeSecurityGroupRulesCommand({ MaxResults: 1000, NextToken }));
+      return [page.SecurityGroupRules ?? [], page.NextToken];
+    }),
+  ]);
+  const byGroup = new Map<string, SecurityGroupRule[]>();
+  for (const r of rules) if (r.GroupId) byGroup.set(r.GroupId, [...(byGroup.get(r.GroupId) ?? []), r]);
+  return groups.flatMap((g): FirewallPosture[] =>
+    g.GroupId
+      ? [
+          {
+            kind: 'firewall',
+            ref: refOf(g.GroupId),
+            rules: (byGroup.get(g.GroupId) ?? []).map(toIngressRule),
+            tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+            ...(g.VpcId ? { vpcId: g.VpcId } : {}),
+          },
+        ]
+      : [],
+  );
+}
+
+async function pages<T>(page: (token: string | undefined) => Promise<[T[], string | undefined]>): Promise<T[]> {
+  const out: T[] = [];
+  let token: string | undefined;
+  do {
+    const [items, next] = await page(token);
+    out.push(...items);
+    token = next;
+  } while (token);
+  return out;
+}
+
 const PROTOCOL_NAMES: Record<string, string> = { '-1': 'all', '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6' };
 
 export function toIngressRule(r: SecurityGroupRule): IngressRule {

@@ -39,8 +39,8 @@ const ALL_FACETS: readonly BucketFacet[] = ['block', 'acl', 'policy', 'encryptio
 /**
  * What each storage rule looks at. Tags are read for every rule (exemptions). Ownership is not needed to judge
  * public access: under BucketOwnerEnforced, S3 answers every ACL read with the owner's full control only, and
- * refuses to enforce it while the ACL grants anyone else, so a public grant is never read there. A full read (a
- * sweep, a manual run) still reads it.
+ * refuses to enforce it while the ACL grants anyone else, so a public grant is never read there. Only an unscoped
+ * read (containment, `readBucket` without facets) still reads it.
  */
 const RULE_FACETS: Partial<Record<RuleName, readonly BucketFacet[]>> = {
   publicStorage: ['block', 'acl', 'policy'],

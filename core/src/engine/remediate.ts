@@ -60,6 +60,22 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
     return done([{ ...base, status: 'ignored', reason: `every rule for ${ref.type} is off in the policy` }]);
   }
 
+  // A sweep's bulk read: nothing there to act on means nothing to read again. A finding is acted on only after a
+  // fresh read, below: the bulk read may be minutes old, and a rule fixed since must not be touched.
+  if (
+    target.screen &&
+    !enabled.some((r) => !allowListEntry(policy, ref, r.name) && r.evaluate(target.screen!, policy))
+  ) {
+    const outcomes = enabled.map((rule): Outcome => {
+      const allowed = allowListEntry(policy, ref, rule.name);
+      return allowed
+        ? { ...base, rule: rule.name, status: 'exempt', reason: allowListReason(allowed) }
+        : { ...base, rule: rule.name, status: 'compliant', reason: 'no finding (bulk read)' };
+    });
+    await resolveTickets(outcomes, ports);
+    return done(outcomes);
+  }
+
   // Read what the enabled rules look at, no more: an event names the rules its call can affect (target.rules).
   const scope = kind ? { rules: enabled.map((r) => r.name) } : undefined;
   let posture: Posture | null;
@@ -92,7 +108,7 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
         ...base,
         rule: rule.name,
         status: 'exempt',
-        reason: `allow-listed in policy (${allowed.match})${allowed.reason ? `: ${allowed.reason}` : ''}`,
+        reason: allowListReason(allowed),
       });
       continue;
     }
@@ -160,6 +176,10 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
   const all = [...outcomes, ...ticketed, ...enforced];
   await resolveTickets(all, ports);
   return done(all);
+}
+
+function allowListReason(allowed: { match: string; reason?: string }): string {
+  return `allow-listed in policy (${allowed.match})${allowed.reason ? `: ${allowed.reason}` : ''}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Finding, Fix, RuleName } from './finding.js';
+import type { Posture } from './posture.js';
 import type { ResourceRef } from './refs.js';
 
 export type Mode = 'enforce' | 'dry-run' | 'off';
@@ -28,6 +29,11 @@ export interface Target {
    * unencryptedStorage). Unset: every enabled rule runs (sweeps, and events that may change anything).
    */
   rules?: RuleName[];
+  /**
+   * The resource as a bulk listing already showed it (a sweep): when no rule finds anything there, the engine
+   * answers compliant without reading it again; a finding is decided and acted on from a fresh read.
+   */
+  screen?: Posture;
 }
 
 /** The exact cloud call a step makes, and the CLI command that does the same, for tickets and audit. */
