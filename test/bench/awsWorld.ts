@@ -5,7 +5,7 @@ import { type AwsClients, createAwsClients } from '@reflex/aws';
 import { type Policy, PolicySchema } from '@reflex/core';
 import { MOTO_ACCOUNT_ID, MOTO_CREDENTIALS, MOTO_REGION, type MotoServer, startMoto } from '@reflex/sim';
 import { type Backend, startBackend } from './backend.js';
-import { CallLog, timeAwsClient } from './timing.js';
+import { CallLog, timeAwsClient, timeAwsSends } from './timing.js';
 
 export { MOTO_ACCOUNT_ID, MOTO_REGION };
 export const BOT_ROLE = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/reflex-bot`;
@@ -16,6 +16,8 @@ export interface AwsWorld {
   moto: MotoServer;
   proxy: Backend;
   log: CallLog;
+  /** The proxy clients' SDK calls, timed at `client.send`. */
+  sends: CallLog;
   /** Through the proxy, timed. */
   viaProxy: AwsClients;
   /** Straight to moto, timed (throughput runs: no extra hop). */
@@ -25,7 +27,7 @@ export interface AwsWorld {
   stop(): Promise<void>;
 }
 
-export function timedClients(endpoint: string, log: CallLog, maxAttempts?: number): AwsClients {
+export function timedClients(endpoint: string, log: CallLog, maxAttempts?: number, sends?: CallLog): AwsClients {
   const clients = createAwsClients(MOTO_REGION, {
     endpoint,
     credentials: { ...MOTO_CREDENTIALS },
@@ -35,6 +37,9 @@ export function timedClients(endpoint: string, log: CallLog, maxAttempts?: numbe
   timeAwsClient(clients.s3control, log, 's3control');
   timeAwsClient(clients.ec2, log, 'ec2');
   timeAwsClient(clients.cloudtrail, log, 'cloudtrail');
+  if (sends)
+    for (const [name, client] of Object.entries(clients))
+      if (typeof client === 'object' && 'send' in client) timeAwsSends(client, sends, name);
   return clients;
 }
 
@@ -48,12 +53,14 @@ export async function startAwsWorld(): Promise<AwsWorld> {
     throw err;
   }
   const log = new CallLog();
+  const sends = new CallLog();
   const p = proxy;
   return {
     moto,
     proxy: p,
     log,
-    viaProxy: timedClients(p.endpoint, log),
+    sends,
+    viaProxy: timedClients(p.endpoint, log, undefined, sends),
     direct: timedClients(moto.endpoint, log),
     setup: createAwsClients(MOTO_REGION, {
       endpoint: moto.endpoint,

@@ -194,6 +194,7 @@ function warmRows(r: Results): { head: string[]; rows: string[][] } {
     'RTT ms',
     'ratio',
     'overhead p50/p99 ms',
+    'beyond SDK p50 ms',
     'verdict',
   ];
   const rows = r.warm.map((s) => {
@@ -214,6 +215,7 @@ function warmRows(r: Results): { head: string[]; rows: string[][] } {
       f(s.rttMs, 2),
       f(s.ratioP50, 2),
       `${f(s.overheadP50, 2)} / ${f(s.overheadP99, 2)}`,
+      s.beyondSdkP50 === undefined ? '-' : f(s.beyondSdkP50, 2),
       verdict(ok),
     ];
   });
@@ -344,6 +346,9 @@ HTTP handler, until the body's last byte; Azure: a per-retry pipeline policy). D
 each starting after the previous one ended. RTT = the median of a single GET made through the same client between
 runs (AWS \`GetBucketAcl\` via the proxy, Azure \`GET\` NSG), SDK included. ratio = p50 / (depth × RTT). Own overhead =
 handler wall time − the call time along the critical path (the chain of sequential calls with the most call time).
+"beyond SDK" (AWS, information, not a target): the same with each call timed at \`client.send\` instead, so the AWS
+SDK's own CPU per call (middleware, endpoint rules, SigV4, serialising and parsing) counts as the call's: what the
+own overhead is made of besides the SDK.
 The bot logs as in production (powertools JSON lines, built then dropped) and files tickets through the JSON-lines sink.${
     r.rttWireMs !== undefined ? ` AWS RTT on the wire (HTTP handler only) ${f(r.rttWireMs, 2)} ms.` : ''
   }

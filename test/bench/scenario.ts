@@ -7,6 +7,8 @@ export interface Sample {
   backendCalls: number;
   /** Attempts timed at the client. */
   timed: TimedCall[];
+  /** AWS: each SDK call timed at `client.send` (serialise, sign, send, parse, retries): the SDK's own CPU included. */
+  sends?: TimedCall[];
 }
 
 export interface ScenarioResult {
@@ -24,6 +26,8 @@ export interface ScenarioResult {
   chain: string[];
   overheadP50: number;
   overheadP99: number;
+  /** AWS: handler time minus the critical path's calls timed at `client.send` (what is left besides the SDK). */
+  beyondSdkP50?: number;
   /** Median time in calls along the critical path. */
   criticalCallMsP50: number;
   /** The backend's single-call round trip, as a one-call bot sees it (median, SDK included). */
@@ -68,6 +72,9 @@ export function summarise(
     depthMax: Math.max(...depths),
     chain: typical ? deepestChain(typical.timed) : [],
     overheadP50: median(overheads),
+    ...(samples.every((x) => x.sends)
+      ? { beyondSdkP50: median(samples.map((x) => x.wallMs - criticalPath(x.sends!).callMs)) }
+      : {}),
     overheadP99: percentile(overheads, 99),
     criticalCallMsP50: median(paths.map((p) => p.callMs)),
     rttMs,

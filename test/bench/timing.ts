@@ -55,6 +55,19 @@ export function timeAwsClient(client: AwsClientLike, log: CallLog, service: stri
   };
 }
 
+/** Wraps `client.send`, so that each SDK call (its retries included) lands in `log`, SDK CPU and all. */
+export function timeAwsSends(client: { send: (...args: never[]) => Promise<unknown> }, log: CallLog, service: string) {
+  const send = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as { send: (...args: unknown[]) => Promise<unknown> }).send = async (...args: unknown[]) => {
+    const start = performance.now();
+    try {
+      return await send(...args);
+    } finally {
+      log.add({ label: `${service}:${(args[0] as object).constructor.name}`, start, end: performance.now() });
+    }
+  };
+}
+
 /** `PutBucketAcl`-like names from the request: query-protocol Action, JSON target, or S3's method + subresource. */
 function operationOf(request: unknown): string {
   const r = request as {

@@ -252,6 +252,7 @@ export async function runWarmAws(opts: WarmOptions): Promise<{ results: Scenario
         const event = fixture(sc.event, { [FIXTURE_BUCKET]: id, [FIXTURE_GROUP]: id });
         await w.proxy.clearCalls();
         w.log.clear();
+        w.sends.clear();
         const t0 = performance.now();
         let report: Report;
         try {
@@ -262,6 +263,7 @@ export async function runWarmAws(opts: WarmOptions): Promise<{ results: Scenario
         }
         const wallMs = performance.now() - t0;
         const timed = w.log.take();
+        const sends = w.sends.take();
         const backendCalls = (await w.proxy.calls()).length;
         const problem = check(report, sc.rule);
         if (problem) problems.add(problem);
@@ -276,7 +278,8 @@ export async function runWarmAws(opts: WarmOptions): Promise<{ results: Scenario
             if (wire[0]) wireAll.push(wire[0].end - wire[0].start);
           }
         }
-        if (i >= opts.warmup) samples.push({ wallMs, backendCalls, timed });
+        w.sends.clear();
+        if (i >= opts.warmup) samples.push({ wallMs, backendCalls, timed, sends });
       }
       rttAll.push(...rtts);
       const r = summarise('aws', sc.name, sc.event, samples, median(rtts), [...problems]);
