@@ -1,6 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { type HandleOptions, handleTargets, refFromArmId, type Target } from '@reflex/core';
 import { type Bot, bot } from '../bot.js';
+import { nsgPosture } from '../network/readNsg.js';
 import { type AzureReport, emptyReport, logOutcomes } from '../report.js';
 
 /**
@@ -27,14 +28,25 @@ export function sweepOptions(env: NodeJS.ProcessEnv = process.env): HandleOption
   return { concurrency: sweepConcurrency(env), retryRounds: 3, retryPauseMs: 2_000 };
 }
 
-/** Every storage account, NSG and virtual network in the subscription, as sweep targets. */
+/**
+ * Every storage account, NSG and virtual network in the subscription, as sweep targets. An NSG's listing is its
+ * whole document (security rules and tags, as its GET), so it goes along as the target's screen: the engine skips
+ * the GET when no rule finds anything there, and decides a finding on a fresh GET. Storage accounts and VNets
+ * carry none: their rules need what the listing lacks (containers, diagnostic settings; the watcher's flow logs).
+ */
 export async function sweepTargets(b: Bot, subscriptionId: string, eventId: string): Promise<Target[]> {
   const clients = b.clients.for(subscriptionId);
-  const ids: string[] = [];
-  for await (const a of clients.storage.storageAccounts.list()) if (a.id) ids.push(a.id);
-  for await (const n of clients.network.networkSecurityGroups.listAll()) if (n.id) ids.push(n.id);
-  for await (const v of clients.network.virtualNetworks.listAll()) if (v.id) ids.push(v.id);
-  return ids.map((id) => ({ ref: refFromArmId(id), trigger: { source: 'sweep', eventId } }));
+  const target = (id: string): Target => ({ ref: refFromArmId(id), trigger: { source: 'sweep', eventId } });
+  const targets: Target[] = [];
+  for await (const a of clients.storage.storageAccounts.list()) if (a.id) targets.push(target(a.id));
+  for await (const n of clients.network.networkSecurityGroups.listAll()) {
+    if (!n.id) continue;
+    const t = target(n.id);
+    // A document without its rule list is no screen: the engine reads the NSG rather than take it for no rules.
+    targets.push(n.securityRules ? { ...t, screen: nsgPosture(t.ref, n) } : t);
+  }
+  for await (const v of clients.network.virtualNetworks.listAll()) if (v.id) targets.push(target(v.id));
+  return targets;
 }
 
 /** Sweeps the given subscriptions (default: REFLEX_SUBSCRIPTION_IDS). Resolves with the report. */
