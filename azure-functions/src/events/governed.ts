@@ -38,10 +38,7 @@ export function governedResource(id: string): Governed {
   return { ok: false, reason: `${arm.type} is not a resource type Reflex governs` };
 }
 
-const STORAGE_LOGS =
-  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.storage\/storageaccounts\/[^/]+\/blobservices\/[^/]+\/providers\/microsoft\.insights\/diagnosticsettings\/[^/]+$/i;
-const CONTAINER =
-  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.storage\/storageaccounts\/[^/]+\/blobservices\/[^/]+\/containers\/[^/]+$/i;
+const BLOB_SERVICE = `${STORAGE_ACCOUNT}/blobservices`;
 
 /**
  * The rules a write or delete of `id` can affect, when it is narrower than "all": a blob service's diagnostic
@@ -49,7 +46,24 @@ const CONTAINER =
  * so it has every rule judged (undefined), as has anything else.
  */
 export function rulesForChange(id: string): RuleName[] | undefined {
-  if (STORAGE_LOGS.test(id)) return ['storageWithoutLogging'];
-  if (CONTAINER.test(id)) return ['publicStorage'];
-  return undefined;
+  let arm: ReturnType<typeof parseArmId>;
+  try {
+    arm = parseArmId(id);
+  } catch {
+    return undefined;
+  }
+  const type = arm.type.toLowerCase();
+  if (type === 'microsoft.insights/diagnosticsettings' && arm.parent) {
+    const parent = armTypeOf(arm.parent);
+    return parent === BLOB_SERVICE ? ['storageWithoutLogging'] : undefined;
+  }
+  return type === `${BLOB_SERVICE}/containers` ? ['publicStorage'] : undefined;
+}
+
+function armTypeOf(id: string): string | undefined {
+  try {
+    return parseArmId(id).type.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
