@@ -9,8 +9,8 @@
  * and core's (core/build/esbuild-plugins.ts), drop code the app links but never runs; nothing is patched on disk.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
 import { coreBundlePlugins, standIn } from '@reflex/core/esbuild-plugins';
 import { build, type Plugin } from 'esbuild';
 
@@ -153,7 +153,8 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  sourcemap: true,
+  // Maps are written but kept out of dist/ (below): the zip deploys dist/ as it is, and 7 MB of maps would ride along.
+  sourcemap: 'external',
   metafile: true,
   // Provided by the Functions Node.js worker at run time, not an npm package.
   external: ['@azure/functions-core'],
@@ -174,6 +175,13 @@ const result = await build({
 });
 
 await mkdir(new URL('./.tsbuild/', import.meta.url), { recursive: true });
+const maps = new URL('./.tsbuild/sourcemaps/', import.meta.url);
+await rm(maps, { recursive: true, force: true });
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.map'))) {
+  const to = new URL(relative(out.pathname, resolve(file)), maps);
+  await mkdir(new URL('./', to), { recursive: true });
+  await rename(resolve(file), to);
+}
 await writeFile(new URL('./.tsbuild/app.meta.json', import.meta.url), JSON.stringify(result.metafile));
 await copyFile(new URL('./host.json', import.meta.url), new URL('host.json', out));
 await writeFile(

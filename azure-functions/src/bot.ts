@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { InvocationContext } from '@azure/functions';
 import {
   type AuditRecord,
@@ -9,8 +8,10 @@ import {
   type EnginePorts,
   type EventLedger,
   errorMessage,
+  FanOutTicketSink,
   InMemoryBlastRadiusStore,
   InMemoryEventLedger,
+  JsonLinesTicketSink,
   type Policy,
   PolicyError,
   policyFromEnv,
@@ -57,8 +58,12 @@ class TableAndLogAudit implements AuditStore {
 const isStore = (s: AuditSink | undefined): s is AuditStore =>
   typeof (s as Partial<AuditStore> | undefined)?.byRemediation === 'function';
 
-/** The invocation whose log the JSON-lines ticket sink writes to (one sink per instance, many invocations). */
-const invocation = new AsyncLocalStorage<InvocationContext>();
+/**
+ * Marks the instance's JSON-lines sink that writes to "the invocation's log": ports() swaps in a sink writing
+ * through that invocation's context (invocations of one instance run concurrently). A per-invocation sink rather
+ * than an AsyncLocalStorage: in Node 20 and 22 that installs promise hooks that tax every await of the process.
+ */
+const INVOCATION_LOG = (line: string) => console.log(line.trimEnd());
 
 /**
  * What one Functions instance keeps between invocations: the policy (loaded once), the ARM clients, the
@@ -104,13 +109,7 @@ export class Bot {
     if (options.tickets) this.tickets = options.tickets;
     else {
       // Secrets arrive as environment variables; in Functions, Key Vault references in app settings resolve to them.
-      const sinks = createTicketSinks(this.policy ?? {}, env, {
-        stdout: (line) => {
-          const ctx = invocation.getStore();
-          if (ctx) ctx.info(line.trimEnd());
-          else console.log(line.trimEnd());
-        },
-      });
+      const sinks = createTicketSinks(this.policy ?? {}, env, { stdout: INVOCATION_LOG });
       this.ticketProblems = sinks.problems;
       this.tickets = sinks;
     }
@@ -126,13 +125,22 @@ export class Bot {
     return this.state.audit ? new TableAndLogAudit(this.state.audit, new LogAuditSink(context)) : undefined;
   }
 
+  /** The instance's sinks, with the one marked INVOCATION_LOG writing through this invocation's log. */
+  private ticketsFor(context: InvocationContext): TicketSink {
+    const fanOut = this.tickets;
+    if (!(fanOut instanceof FanOutTicketSink)) return fanOut;
+    const own = (sink: TicketSink) => sink instanceof JsonLinesTicketSink && sink.target === INVOCATION_LOG;
+    if (!fanOut.sinks.some((s) => own(s.sink))) return fanOut;
+    const log = new JsonLinesTicketSink((line) => context.info(line.trimEnd()));
+    return new FanOutTicketSink(fanOut.sinks.map((s) => (own(s.sink) ? { name: s.name, sink: log } : s)));
+  }
+
   /** Engine ports for one invocation: sinks write through its context, stores are the instance's. */
   ports(context: InvocationContext): EnginePorts {
-    invocation.enterWith(context);
     for (const p of this.ticketProblems) context.warn(JSON.stringify({ kind: 'reflex.tickets', problem: p }));
     return {
       adapter: this.adapter,
-      tickets: this.tickets,
+      tickets: this.ticketsFor(context),
       audit: this.options.audit ?? this.auditStore(context) ?? new LogAuditSink(context),
       blastRadius: this.blastRadius,
       ledger: this.ledger,

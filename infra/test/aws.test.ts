@@ -68,6 +68,8 @@ describe('ReflexRemediation synthesizes offline', () => {
             REFLEX_AUDIT_TABLE: Match.anyValue(),
             REFLEX_STATE_TABLE: Match.anyValue(),
             REFLEX_KILL_SWITCH: 'off',
+            // The bundles ship without maps (size, init time): the flag would only slow every stack trace.
+            NODE_OPTIONS: Match.absent(),
           }),
         },
       });

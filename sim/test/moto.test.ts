@@ -86,6 +86,25 @@ describe('startMoto', () => {
     });
   });
 
+  it('logs no line per request unless asked to; requestLog keeps them in output()', async () => {
+    const requestLines = (m: MotoServer) =>
+      m
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"GET /moto-api/'));
+    await (await fetch(`${moto.endpoint}/moto-api/`)).arrayBuffer();
+    const other = await startMoto({ requestLog: true });
+    try {
+      await (await fetch(`${other.endpoint}/moto-api/`)).arrayBuffer();
+      // The pipe delivers asynchronously: wait for the line rather than for a fixed time.
+      for (let i = 0; i < 100 && requestLines(other).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(requestLines(other).length).toBeGreaterThan(0);
+      expect(requestLines(moto)).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('stop() ends the process and frees the port', async () => {
     const other = await startMoto();
     expect(alive(other.pid)).toBe(true);

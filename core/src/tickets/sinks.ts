@@ -17,7 +17,7 @@ export interface TicketSink {
 
 /** One JSON object per line, to a file or to any writer (stdout by default). */
 export class JsonLinesTicketSink implements TicketSink {
-  constructor(private readonly target: string | ((line: string) => void) = (l) => process.stdout.write(l)) {}
+  constructor(readonly target: string | ((line: string) => void) = (l) => process.stdout.write(l)) {}
 
   async file(ticket: Ticket): Promise<{ ref?: string }> {
     const line = `${JSON.stringify({ kind: 'reflex.ticket', ...ticket })}\n`;

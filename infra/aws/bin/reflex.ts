@@ -9,6 +9,8 @@
  *   centralBus     true: create a central event bus member accounts forward to (with orgId)
  *   orgId          the organisation allowed to put events on the central bus
  *   memberRole     the role name the bot assumes in member accounts
+ *   memberAccounts comma-separated account ids: assume the member role in these accounts only (else any account)
+ *   externalId     the sts:ExternalId the member roles require (set the same on both stacks)
  *   member         true: deploy the member-account stack instead (centralAccount, centralBusArn)
  */
 import { App, aws_events as events, aws_iam as iam, Stack, aws_s3 as s3, Validations } from 'aws-cdk-lib';
@@ -31,6 +33,7 @@ if (ctx('member') === 'true') {
     centralAccountId: ctx('centralAccount') ?? '',
     centralEventBusArn: ctx('centralBusArn') ?? '',
     ...(ctx('memberRole') ? { roleName: ctx('memberRole') } : {}),
+    ...(ctx('externalId') ? { externalId: ctx('externalId') } : {}),
   });
 } else {
   const stack = new Stack(app, 'Reflex', { env, description: 'Reflex auto-remediation' });
@@ -51,6 +54,7 @@ if (ctx('member') === 'true') {
   }
   const logBucket = ctx('logBucket');
   const mode = ctx('mode');
+  const memberAccounts = ctx('memberAccounts');
   new ReflexRemediation(stack, 'Reflex', {
     policy,
     ...(mode ? { mode: mode as 'enforce' | 'dry-run' | 'off' } : {}),
@@ -59,6 +63,8 @@ if (ctx('member') === 'true') {
     ...(ctx('ticketSecrets') ? { ticketSecrets: JSON.parse(ctx('ticketSecrets')!) as Record<string, string> } : {}),
     ...(eventBus ? { eventBus } : {}),
     ...(ctx('memberRole') ? { memberAccountRoleName: ctx('memberRole') } : {}),
+    ...(memberAccounts ? { memberAccountIds: memberAccounts.split(',').map((a) => a.trim()) } : {}),
+    ...(ctx('externalId') ? { memberAccountExternalId: ctx('externalId') } : {}),
   });
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

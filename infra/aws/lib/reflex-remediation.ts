@@ -386,7 +386,6 @@ export class ReflexRemediation extends Construct {
         tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
         description: `Reflex ${name.toLowerCase()} handler`,
         environment: {
-          NODE_OPTIONS: '--enable-source-maps',
           REFLEX_AUDIT_TABLE: this.auditTable.tableName,
           REFLEX_STATE_TABLE: this.stateTable.tableName,
           REFLEX_KILL_SWITCH: props.killSwitch ? 'on' : 'off',

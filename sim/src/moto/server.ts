@@ -34,6 +34,11 @@ export interface MotoOptions {
   startTimeoutMs?: number;
   /** Extra environment for the server process. */
   env?: Record<string, string>;
+  /**
+   * Keep werkzeug's line per request in `output()`. Default false: each line costs moto time per call and the
+   * starting process time to read it (benchmarks measure that process); errors and tracebacks are kept anyway.
+   */
+  requestLog?: boolean;
 }
 
 export interface MotoServer {
@@ -46,7 +51,7 @@ export interface MotoServer {
   reset(): Promise<void>;
   /** Stop the server and wait until the process is gone. Safe to call twice. */
   stop(): Promise<void>;
-  /** The last lines moto printed (request log, tracebacks). */
+  /** The last lines moto printed (tracebacks; the request log too with `requestLog`). */
   output(): string;
 }
 
@@ -56,7 +61,8 @@ export type MotoCheck =
 
 /**
  * Runs `moto.server`'s own `main` (exactly what `python3 -m moto.server ARGS` runs), plus a watchdog thread that
- * exits the process when its stdin reaches EOF — i.e. when the Node process that started it is gone, however it died.
+ * exits the process when its stdin reaches EOF — i.e. when the Node process that started it is gone, however it died —
+ * and, unless asked for, no line per request (werkzeug logs those at INFO).
  */
 const LAUNCHER = [
   'import os, sys, threading',
@@ -68,6 +74,9 @@ const LAUNCHER = [
   '        pass',
   '    os._exit(0)',
   'threading.Thread(target=_watch, daemon=True).start()',
+  'import logging',
+  "if os.environ.get('REFLEX_MOTO_REQUEST_LOG') != '1':",
+  "    logging.getLogger('werkzeug').setLevel(logging.WARNING)",
   'from moto.server import main',
   'main(sys.argv[1:])',
 ].join('\n');
@@ -180,7 +189,7 @@ async function launch(python: string, port: number, opts: MotoOptions): Promise<
   const child = spawn(python, ['-c', LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
-    env: { ...process.env, PYTHONUNBUFFERED: '1', ...opts.env },
+    env: { ...process.env, PYTHONUNBUFFERED: '1', REFLEX_MOTO_REQUEST_LOG: opts.requestLog ? '1' : '0', ...opts.env },
   });
   child.on('error', (err) => {
     spawnError = err;

@@ -113,6 +113,14 @@ describe('the built Functions app', () => {
     expect(bytes + statSync(join(DIST, 'app.mjs')).size).toBeLessThanOrEqual(1_000_000);
   });
 
+  it('holds what runs and its licences, no source maps (the zip deploys dist/ as it is)', () => {
+    const files = readdirSync(DIST, { recursive: true, encoding: 'utf8' });
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    expect(files).toContain('app.mjs');
+    const maps = join(ROOT, 'azure-functions/.tsbuild/sourcemaps');
+    expect(readdirSync(maps, { recursive: true, encoding: 'utf8' })).toContain('app.mjs.map');
+  });
+
   it('fixes a weak storage account from its Event Grid event, with the managed identity’s token', async () => {
     const human = humanClients(emulator);
     await human.storage.storageAccounts.create(

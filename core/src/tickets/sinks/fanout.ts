@@ -21,7 +21,15 @@ export interface FanOutResult {
  * when no sink answered and at least one failed (so the engine reports the failure instead of a ref).
  */
 export class FanOutTicketSink implements TicketSink {
-  constructor(readonly sinks: NamedSink[]) {}
+  /**
+   * Absent when no sink can close a ticket (JSON lines only), so the engine does not look up a ticket for every
+   * compliant finding of a sweep only to learn that none can be closed.
+   */
+  readonly resolve?: (dedupeKey: string, note: string) => Promise<FanOutResult | null>;
+
+  constructor(readonly sinks: NamedSink[]) {
+    if (sinks.some((s) => s.sink.resolve)) this.resolve = (dedupeKey, note) => this.resolveAll(dedupeKey, note);
+  }
 
   get names(): string[] {
     return this.sinks.map((s) => s.name);
@@ -38,7 +46,7 @@ export class FanOutTicketSink implements TicketSink {
     );
   }
 
-  async resolve(dedupeKey: string, note: string): Promise<FanOutResult | null> {
+  private async resolveAll(dedupeKey: string, note: string): Promise<FanOutResult | null> {
     const settled = await Promise.allSettled(
       this.sinks.map((s) => (s.sink.resolve ? s.sink.resolve(dedupeKey, note) : Promise.resolve(null))),
     );
