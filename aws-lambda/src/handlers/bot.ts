@@ -5,6 +5,7 @@ import {
   type AuditStore,
   type BlastRadiusStore,
   type Clock,
+  countByStatus,
   createTicketSinks,
   type EnginePorts,
   type EventLedger,
@@ -13,7 +14,9 @@ import {
   InMemoryBlastRadiusStore,
   InMemoryEventLedger,
   JsonLinesTicketSink,
+  logParts,
   type Outcome,
+  outcomesToList,
   type Policy,
   PolicyError,
   policyFromEnv,
@@ -282,9 +285,18 @@ export function accountOf(context: InvocationContext | undefined, fallback?: str
 
 /** Logs the report and decides: resolve, or throw so Lambda retries what a retry may fix. */
 export function finish(bot: Bot, report: Report, what: string): Report {
-  const counts: Record<string, number> = {};
-  for (const o of report.outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
-  bot.logger.info('reflex.report', { what, counts, report: slim(report) });
+  const counts = countByStatus(report.outcomes);
+  const sweep = what === 'sweep';
+  const parts = logParts(outcomesToList(report.outcomes, sweep));
+  parts.forEach((outcomes, i) => {
+    bot.logger.info('reflex.report', {
+      what,
+      counts,
+      ...(sweep ? { listed: 'every outcome but compliant (counted only)' } : {}),
+      ...(parts.length > 1 ? { part: `${i + 1}/${parts.length}` } : {}),
+      report: slim({ outcomes, ...(i === 0 && report.errors ? { errors: report.errors } : {}) }),
+    });
+  });
   const transient = report.outcomes.filter((o) => o.transient);
   if (transient.length > 0) {
     throw new TransientFailure(

@@ -1,5 +1,12 @@
 import type { InvocationContext, Timer } from '@azure/functions';
-import { type HandleOptions, handleTargets, refFromArmId, type Target } from '@reflex/core';
+import {
+  countByStatus,
+  type HandleOptions,
+  handleTargets,
+  outcomesToList,
+  refFromArmId,
+  type Target,
+} from '@reflex/core';
 import { type Bot, bot } from '../bot.js';
 import { nsgPosture } from '../network/readNsg.js';
 import { type AzureReport, emptyReport, logOutcomes } from '../report.js';
@@ -74,7 +81,9 @@ export async function sweep(context: InvocationContext, subscriptions?: string[]
       report.errors = [...(report.errors ?? []), { code: 'SweepFailed', message: `${sub}: ${String(err)}` }];
     }
   }
-  logOutcomes(context, report.outcomes);
+  // One entry with the counts; then the outcomes worth reading one by one (a sweep's compliant ones are counted only).
+  context.info(JSON.stringify({ kind: 'reflex.sweep', counts: countByStatus(report.outcomes), subscriptions: subs }));
+  logOutcomes(context, outcomesToList(report.outcomes, true));
   return report;
 }
 

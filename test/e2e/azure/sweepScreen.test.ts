@@ -1,3 +1,4 @@
+import { InvocationContext } from '@azure/functions';
 import { reflexSweep, sweepOptions, sweepTargets } from '@reflex/azure';
 import { type FirewallPosture, handleTargets } from '@reflex/core';
 import type { ArmEmulator } from '@reflex/sim';
@@ -52,7 +53,13 @@ describe('the sweep screens NSGs with their listing', () => {
     botOnEmulator(emulator);
     const from = emulator.calls().length;
 
-    const report = await reflexSweep(TIMER, context('reflexSweep'));
+    const lines: string[] = [];
+    const ctx = new InvocationContext({
+      invocationId: 'inv-sweep',
+      functionName: 'reflexSweep',
+      logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')),
+    });
+    const report = await reflexSweep(TIMER, ctx);
 
     const outcome = (name: string) => report.outcomes.find((o) => o.resource.name === name && o.rule === 'openIngress');
     expect(outcome('nsg-quiet')).toMatchObject({ status: 'compliant', reason: 'no finding (bulk read)' });
@@ -62,6 +69,16 @@ describe('the sweep screens NSGs with their listing', () => {
     expect(botGetsOf('nsg-open', from).length).toBeGreaterThanOrEqual(1);
     expect(await ruleNames('nsg-open')).toEqual([]);
     expect(await ruleNames('nsg-quiet')).toEqual(['postgres']);
+    // The log: one entry of counts, then each outcome but the compliant ones (counted only).
+    const entries = lines.map((l) => JSON.parse(l) as { kind: string; status?: string; resource?: string });
+    const compliant = report.outcomes.filter((o) => o.status === 'compliant').length;
+    expect(compliant).toBeGreaterThan(0);
+    expect(entries.filter((e) => e.kind === 'reflex.sweep')).toEqual([
+      expect.objectContaining({ counts: expect.objectContaining({ compliant, fixed: 1 }) }),
+    ]);
+    const listed = entries.filter((e) => e.kind === 'reflex.outcome');
+    expect(listed.filter((e) => e.status === 'compliant')).toEqual([]);
+    expect(listed).toContainEqual(expect.objectContaining({ status: 'fixed', resource: armIds.nsg('nsg-open') }));
   });
 
   it('a rule the listing showed open but a person removed since: compliant on the fresh GET, nothing written', async () => {
