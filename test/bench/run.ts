@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkMoto } from '@reflex/sim';
+import { calibrate } from './calibrate.js';
 import { runCold } from './cold.js';
 import { markdown, printTable, type Results, svg } from './report.js';
 import { runSweepAws } from './sweepAws.js';
@@ -43,6 +44,7 @@ const results: Results = {
   ],
 };
 const t0 = performance.now();
+const calibrationStart = calibrate();
 
 if (wants('warm')) {
   process.stdout.write('event to verified fix (warm)\n');
@@ -93,6 +95,7 @@ if (wants('sweep')) {
   );
 }
 
+results.calibrationMs = { start: calibrationStart, end: calibrate() };
 results.totalSeconds = (performance.now() - t0) / 1000;
 process.stdout.write(printTable(results));
 if (only && !args.includes('--write')) {
