@@ -66,6 +66,17 @@ describe('ARM ids', () => {
     expect(id).toMatchObject({ type: 'Microsoft.Insights/diagnosticSettings', names: ['reflex'], parent });
   });
 
+  it('takes the last providers segment in any casing as the resource, the rest as what it extends', () => {
+    const parent =
+      '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1/PROVIDERS/Microsoft.Storage/storageAccounts/sa1';
+    const id = parseArmId(`${parent}/blobServices/default/Providers/Microsoft.Insights/diagnosticSettings/reflex`);
+    expect(id).toMatchObject({ type: 'Microsoft.Insights/diagnosticSettings', names: ['reflex'] });
+    expect(id.parent).toBe(`${parent}/blobServices/default`);
+    expect(() => parseArmId('/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1')).toThrow(
+      /expected \/providers/,
+    );
+  });
+
   it('canonicalises known types whatever the casing of the event', () => {
     const ref = refFromArmId(
       '/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/resourcegroups/RG1/providers/microsoft.storage/storageaccounts/sa1',

@@ -36,6 +36,9 @@ async function seedTo(w: AzureWorld, have: { n: number }, total: number): Promis
   have.n = total;
 }
 
+/** Interleaved bot/backend runs per concurrency level (odd: the median is one of them). */
+const RUNS = 5;
+
 const TIMER = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: undefined as never };
 
 async function botSweep(w: AzureWorld, concurrency: number, fixed: number) {
@@ -103,17 +106,19 @@ export async function runSweepAzure(plan: SweepPlan & { fixedConcurrency: number
     await seedTo(w, have, first);
     await botSweep(w, plan.growthConcurrency, plan.fixedConcurrency);
     await backendSweep(w, plan.growthConcurrency);
-    // A run here lasts well under a second, so one GC pause moves it by percent: three interleaved runs of each,
-    // and the median of each is compared.
-    const median3 = <T extends { ms: number }>(runs: T[]) => [...runs].sort((a, b) => a.ms - b.ms)[1]!;
+    // A run here lasts well under a second, so one GC pause (or a neighbour on the VM) moves it by percent: after a
+    // warm-up of each at this concurrency, RUNS interleaved runs of each, and the median of each is compared.
+    const median = <T extends { ms: number }>(runs: T[]) => [...runs].sort((a, b) => a.ms - b.ms)[runs.length >> 1]!;
     for (const c of plan.concurrencies) {
       const bots: Awaited<ReturnType<typeof botSweep>>[] = [];
       const bases: Awaited<ReturnType<typeof backendSweep>>[] = [];
-      for (let k = 0; k < 3; k++) {
+      await botSweep(w, c, plan.fixedConcurrency);
+      await backendSweep(w, c);
+      for (let k = 0; k < RUNS; k++) {
         bots.push(await botSweep(w, c, plan.fixedConcurrency));
         bases.push(await backendSweep(w, c));
       }
-      const bot = median3(bots);
+      const bot = median(bots);
       push({
         cloud: 'azure',
         who: 'bot',
@@ -126,7 +131,7 @@ export async function runSweepAzure(plan: SweepPlan & { fixedConcurrency: number
         failed: bot.failed,
         via: via(c),
       });
-      const base = median3(bases);
+      const base = median(bases);
       push({
         cloud: 'azure',
         who: 'backend',

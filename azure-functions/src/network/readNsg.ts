@@ -5,6 +5,7 @@ import {
   type PortRange,
   parseArmId,
   type ResourceRef,
+  ResourceTypes,
   type Source,
 } from '@reflex/core';
 import type { ArmClients } from '../arm/clients.js';
@@ -21,6 +22,9 @@ export function rawRuleOf(p: FirewallPosture, name: string): SecurityRule | unde
 }
 
 export function nsgLocation(ref: ResourceRef): { resourceGroup: string; nsg: string } {
+  // A ref made from the NSG's own id already names both (refFromArmId); a rule's id or any other is parsed.
+  if (ref.type === ResourceTypes.nsg && ref.resourceGroup && ref.name)
+    return { resourceGroup: ref.resourceGroup, nsg: ref.name };
   const arm = parseArmId(ref.id);
   return { resourceGroup: arm.resourceGroup ?? '', nsg: arm.names[0]! };
 }

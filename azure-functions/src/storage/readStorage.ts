@@ -5,6 +5,7 @@ import {
   type Fix,
   parseArmId,
   type ResourceRef,
+  ResourceTypes,
   type RuleName,
   type Step,
   type StoragePosture,
@@ -16,6 +17,9 @@ import { isNotFound } from '../arm/errors.js';
 export const BLOB_LOG_CATEGORIES = ['StorageRead', 'StorageWrite', 'StorageDelete'] as const;
 
 export function accountLocation(ref: ResourceRef): { resourceGroup: string; account: string } {
+  // A ref made from the account's id already names both (refFromArmId); parse only what came otherwise.
+  if (ref.type === ResourceTypes.storageAccount && ref.resourceGroup && ref.name)
+    return { resourceGroup: ref.resourceGroup, account: ref.name };
   const arm = parseArmId(ref.id);
   return { resourceGroup: arm.resourceGroup ?? '', account: arm.names[0]! };
 }

@@ -159,7 +159,8 @@ export function parseArmId(input: string): ArmId {
     i += 2;
   }
   // The last `providers` segment names the resource; any earlier one belongs to the resource it extends.
-  const lastProviders = parts.map((p) => p.toLowerCase()).lastIndexOf('providers');
+  let lastProviders = parts.length - 1;
+  while (lastProviders >= 0 && parts[lastProviders]!.toLowerCase() !== 'providers') lastProviders--;
   if (lastProviders < i) fail('expected /providers/{namespace}/{type}/{name}');
   const parent = lastProviders > i ? parts.slice(0, lastProviders).join('/') : undefined;
   const namespace = parts[lastProviders + 1];
