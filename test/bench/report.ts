@@ -378,7 +378,7 @@ event in dry-run (list, read every resource, evaluate, ticket) with \`BotDeps.co
 emulator seeded through \`seedResource\` with half storage accounts, half NSGs; the \`reflexSweep\` timer function runs at its
 fixed \`SWEEP_CONCURRENCY\`, other levels drive its own parts (\`sweepTargets\` + \`handleTargets\`). "backend" = the same
 listings and per-resource reads straight through the same SDK clients at the same concurrency, without the bot: what the
-backend itself sustains (Azure: the median of five interleaved runs each, after a warm-up of each, as one lasts under a second). Throughput
+backend itself sustains (bot and backend runs interleaved, and the median of each compared: AWS three of each, as one run moves by ±15 % with the machine; Azure nine of each after a warm-up, as one lasts under a second). Throughput
 runs talk to moto directly (no proxy hop); the throttling run goes through the fault
 proxy (AWS) or the emulator's own faults (Azure) at 30 %. Growth is fitted on the bot's runs at concurrency 16; counts
 whose projected time would break the run's time budget are skipped (the run says so).

@@ -37,7 +37,7 @@ async function seedTo(w: AzureWorld, have: { n: number }, total: number): Promis
 }
 
 /** Interleaved bot/backend runs per concurrency level (odd: the median is one of them). */
-const RUNS = 5;
+const RUNS = 9;
 
 const TIMER = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: undefined as never };
 
