@@ -19,6 +19,11 @@ export interface SweepRun {
   via: string;
 }
 
+/** The run of median time among `runs` (an odd count makes it one of them). */
+export function medianRun<T extends { ms: number }>(runs: readonly T[]): T {
+  return [...runs].sort((a, b) => a.ms - b.ms)[runs.length >> 1]!;
+}
+
 /** Runs `fn` over `items` with at most `limit` in flight. */
 export async function mapLimit<T>(
   items: readonly T[],

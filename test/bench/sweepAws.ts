@@ -29,7 +29,7 @@ import {
   startAwsWorld,
   timedClients,
 } from './awsWorld.js';
-import { answered, mapLimit, projectMs, type SweepRun } from './sweep.js';
+import { answered, mapLimit, medianRun, projectMs, type SweepRun } from './sweep.js';
 import { CallLog } from './timing.js';
 
 export interface SweepPlan {
@@ -136,7 +136,6 @@ async function backendSweep(c: AwsClients, log: CallLog, concurrency: number): P
 
 /** Interleaved bot/backend runs per concurrency level (odd: the median is one of them). */
 const RUNS = 3;
-const median = <T extends { ms: number }>(runs: T[]) => [...runs].sort((a, b) => a.ms - b.ms)[runs.length >> 1]!;
 
 export async function runSweepAws(plan: SweepPlan): Promise<SweepRun[]> {
   const started = performance.now();
@@ -172,7 +171,7 @@ export async function runSweepAws(plan: SweepPlan): Promise<SweepRun[]> {
         bots.push(await botSweep(botClients, botLog, c));
         if (k % 2 === 0) bases.push(await backendSweep(baseClients, baseLog, c));
       }
-      const bot = median(bots);
+      const bot = medianRun(bots);
       push({
         cloud: 'aws',
         who: 'bot',
@@ -185,7 +184,7 @@ export async function runSweepAws(plan: SweepPlan): Promise<SweepRun[]> {
         failed: Math.max(...bots.map((b) => b.failed)),
         via: `events handler, scheduled event, BotDeps.concurrency (median of ${RUNS})`,
       });
-      const base = median(bases);
+      const base = medianRun(bases);
       push({
         cloud: 'aws',
         who: 'backend',

@@ -18,7 +18,7 @@ import {
   startAzureWorld,
   storageAccountBody,
 } from './azureWorld.js';
-import { answered, mapLimit, projectMs, type SweepRun } from './sweep.js';
+import { answered, mapLimit, medianRun, projectMs, type SweepRun } from './sweep.js';
 import type { SweepPlan } from './sweepAws.js';
 
 async function seedTo(w: AzureWorld, have: { n: number }, total: number): Promise<void> {
@@ -108,7 +108,6 @@ export async function runSweepAzure(plan: SweepPlan & { fixedConcurrency: number
     await backendSweep(w, plan.growthConcurrency);
     // A run here lasts well under a second, so one GC pause (or a neighbour on the VM) moves it by percent: after a
     // warm-up of each at this concurrency, RUNS interleaved runs of each, and the median of each is compared.
-    const median = <T extends { ms: number }>(runs: T[]) => [...runs].sort((a, b) => a.ms - b.ms)[runs.length >> 1]!;
     for (const c of plan.concurrencies) {
       const bots: Awaited<ReturnType<typeof botSweep>>[] = [];
       const bases: Awaited<ReturnType<typeof backendSweep>>[] = [];
@@ -118,7 +117,7 @@ export async function runSweepAzure(plan: SweepPlan & { fixedConcurrency: number
         bots.push(await botSweep(w, c, plan.fixedConcurrency));
         bases.push(await backendSweep(w, c));
       }
-      const bot = median(bots);
+      const bot = medianRun(bots);
       push({
         cloud: 'azure',
         who: 'bot',
@@ -131,7 +130,7 @@ export async function runSweepAzure(plan: SweepPlan & { fixedConcurrency: number
         failed: bot.failed,
         via: via(c),
       });
-      const base = median(bases);
+      const base = medianRun(bases);
       push({
         cloud: 'azure',
         who: 'backend',
