@@ -39,7 +39,7 @@ const results: Results = {
   notes: [
     'Targets missed are reported as MISS with the figure; the harness never changes a target to pass.',
     'moto and the ARM emulator are far slower per call than AWS/ARM, but the bot makes the same calls against them; the ratios (bot vs. depth × RTT, bot vs. backend alone) are what carries over.',
-    'moto answers in one Python process (GIL): calls the bot makes in parallel are served one after another, so a parallel read of 7 calls costs moto ~7 round trips. The critical path counts that queueing as call time (the calls overlap), so own overhead is not inflated by it, but ratio = wall / (depth × single-call RTT) is: on AWS, where parallel calls are served in parallel, the ratio would be closer to wall minus queueing over depth × RTT.',
+    'moto answers in one Python process (GIL): calls the bot makes in parallel are served one after another, so a parallel read of 7 calls costs moto ~7 round trips. The critical path counts that queueing as call time (the calls overlap), so own overhead is not inflated by it, but ratio = wall / (depth × single-call RTT) is: "calls alone" shows it, the ratio with the bot\'s own cost taken out. On AWS, where parallel calls are served in parallel, it would be near 1 and the ratio near 1 + own overhead / (depth × RTT).',
     "Calls sent at once interleave inside the AWS SDK (endpoint rules, signing, serialising at each await): the first request of a batch of n reads leaves only after all n are prepared, and the answers are parsed one after another when they arrive. That SDK CPU falls outside the timed HTTP calls, so it is own overhead; 'beyond SDK' shows what is left without it. The p99 tails show as stalls of several ms in the client, between a call's send and its first byte or between its last byte and its result: young-generation GC pauses, and on 2 cores the CPU that moto and the proxy take at the same time.",
     "The emulator slows as it holds more resources (per-call cost grows with the estate), so its sweep growth is partly the backend's; compare with the backend-alone runs at the same count.",
   ],
@@ -53,7 +53,6 @@ if (wants('warm')) {
   const opts = { iterations: quick ? 10 : 100, warmup: quick ? 3 : 5, progress };
   const aws = await runWarmAws(opts);
   results.warm.push(...aws.results);
-  results.rttWireMs = aws.rttWireMs;
   const azure = await runWarmAzure(opts);
   results.warm.push(...azure.results);
 }

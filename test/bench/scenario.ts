@@ -32,8 +32,25 @@ export interface ScenarioResult {
   criticalCallMsP50: number;
   /** The backend's single-call round trip, as a one-call bot sees it (median, SDK included). */
   rttMs: number;
+  /** The same round trip timed where the calls are (AWS: the HTTP handler; Azure: the per-retry policy). */
+  rttWireMs: number;
+  /** The call it was measured with (a read of the scenario's kind of resource). */
+  rttCall: string;
   ratioP50: number;
+  /**
+   * The ratio a bot with no cost of its own would show with these calls: critical-path call time / (depth × RTT),
+   * both timed where the calls are. Above the target, only fewer calls or a backend that serves parallel calls in
+   * parallel can meet it.
+   */
+  callsAloneP50: number;
   problems: string[];
+}
+
+/** A single read's round trip, measured between runs: at `client.send` / the SDK call, and where calls are timed. */
+export interface Rtt {
+  call: string;
+  sdk: number[];
+  wire: number[];
 }
 
 export function summarise(
@@ -41,9 +58,11 @@ export function summarise(
   name: string,
   event: string,
   samples: Sample[],
-  rttMs: number,
+  rtt: Rtt,
   problems: string[],
 ): ScenarioResult {
+  const rttMs = median(rtt.sdk);
+  const rttWireMs = median(rtt.wire);
   const paths = samples.map((s) => criticalPath(s.timed));
   const overheads = samples.map((s, i) => s.wallMs - paths[i]!.callMs);
   const depths = paths.map((p) => p.depth);
@@ -78,7 +97,10 @@ export function summarise(
     overheadP99: percentile(overheads, 99),
     criticalCallMsP50: median(paths.map((p) => p.callMs)),
     rttMs,
+    rttWireMs,
+    rttCall: rtt.call,
     ratioP50: wallP50 / (depth * rttMs),
+    callsAloneP50: median(paths.map((p) => p.callMs)) / (depth * rttWireMs),
     problems,
   };
 }
