@@ -63,6 +63,19 @@ allow:
     expect((error as PolicyError).message).toMatch(/^invalid policy.yaml:/);
   });
 
+  it('an alias to no anchor, or an alias bomb, is a PolicyError and not a crash', () => {
+    expect(() => parsePolicy('version: 1\nmode: *nowhere', 'reflex.yaml')).toThrow(
+      /invalid reflex\.yaml:[\s\S]*nowhere/,
+    );
+    const levels = 'abcdefgh'.split('');
+    const bomb = [
+      'version: 1',
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...levels.slice(1).map((c, i) => `${c}: &${c} [${Array(10).fill(`*${levels[i]}`).join(', ')}]`),
+    ].join('\n');
+    expect(() => parsePolicy(bomb)).toThrow(PolicyError);
+  });
+
   it('rejects a rule name it does not know, YAML syntax errors and a missing version', () => {
     expect(() => parsePolicy('version: 1\nrules: { openIngres: { mode: enforce } }')).toThrow(/unknown key openIngres/);
     expect(() => parsePolicy('version: 1\nrules: [')).toThrow(PolicyError);

@@ -13,7 +13,13 @@ export function parsePolicy(text: string, source = 'policy'): Policy {
       source,
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // Resolving aliases happens here: an unknown anchor (`*x`) or an alias bomb throws, and is the file's fault.
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new PolicyError([`(root): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`], source);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new PolicyError(['(root): expected a mapping with at least `version: 1`'], source);
   }

@@ -1,0 +1,60 @@
+/**
+ * Malformed events made from real ones: one field of a published sample deleted or replaced by any JSON value.
+ * Closer to what goes wrong in practice (a field missing, a string where an object was) than random JSON alone.
+ */
+import fc from 'fast-check';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Path = (string | number)[];
+
+/** Every path in the document, the root included. */
+function pathsOf(value: Json, prefix: Path = []): Path[] {
+  const out: Path[] = [prefix];
+  const children: [string | number, Json][] = Array.isArray(value)
+    ? value.map((v, i) => [i, v])
+    : value && typeof value === 'object'
+      ? Object.entries(value)
+      : [];
+  for (const [k, v] of children) out.push(...pathsOf(v, [...prefix, k]));
+  return out;
+}
+
+/** A copy of `doc` with the value at `path` replaced (or deleted when `replacement` is undefined). */
+function mutate(doc: Json, path: Path, replacement: Json | undefined): Json | undefined {
+  if (path.length === 0) return replacement;
+  const copy = structuredClone(doc) as Record<string | number, Json>;
+  let parent = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, Json>;
+  const last = path[path.length - 1]!;
+  if (replacement !== undefined) parent[last] = replacement;
+  else if (Array.isArray(parent)) parent.splice(Number(last), 1);
+  else delete parent[last];
+  return copy;
+}
+
+export interface Mutant {
+  sample: string;
+  path: string;
+  event: unknown;
+}
+
+/** One of `samples` (name → parsed JSON) with one value deleted or replaced. */
+export function mutantOf(samples: Record<string, unknown>): fc.Arbitrary<Mutant> {
+  const names = Object.keys(samples);
+  return fc
+    .record({
+      sample: fc.constantFrom(...names),
+      at: fc.nat(),
+      replacement: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+    })
+    .map(({ sample, at, replacement }) => {
+      const doc = samples[sample] as Json;
+      const paths = pathsOf(doc);
+      const path = paths[at % paths.length]!;
+      return {
+        sample,
+        path: path.join('.') || '(root)',
+        event: mutate(doc, path, replacement as Json | undefined),
+      };
+    });
+}
