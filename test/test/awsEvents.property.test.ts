@@ -1,7 +1,7 @@
 /** parseEvent on broken input: every published sample with one field deleted or replaced, and arbitrary values. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEvent } from '@reflex/aws';
+import { describeClaims, grantsFromRequest, ingressFromConfigItem, ingressFromRequest, parseEvent } from '@reflex/aws';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mutantOf } from '../fuzz.js';
@@ -40,6 +40,21 @@ describe('parseEvent on broken events', () => {
     // Most mutants still name a resource; the rest must have been turned away, not silently dropped.
     expect(seen.get('targets')).toBeGreaterThan(1000);
     expect((seen.get('ignored') ?? 0) + (seen.get('malformed') ?? 0)).toBeGreaterThan(50);
+  });
+
+  it('the evidence read from a broken event (the claims logged, the grants and rules it says it set) never throws', () => {
+    const field = (e: unknown, ...path: string[]) =>
+      path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), e);
+    fc.assert(
+      fc.property(mutantOf(samples), ({ event }) => {
+        const request = field(event, 'detail', 'requestParameters');
+        expect(Array.isArray(describeClaims(ingressFromRequest(request)))).toBe(true);
+        expect(Array.isArray(grantsFromRequest(request))).toBe(true);
+        const item = field(event, 'detail', 'configurationItem', 'configuration');
+        expect(Array.isArray(ingressFromConfigItem(item))).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('reports anything that is not an EventBridge event as malformed, without throwing', () => {
