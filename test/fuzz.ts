@@ -2,6 +2,7 @@
  * Malformed events made from real ones: one field of a published sample deleted or replaced by any JSON value.
  * Closer to what goes wrong in practice (a field missing, a string where an object was) than random JSON alone.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -57,4 +58,38 @@ export function mutantOf(samples: Record<string, unknown>): fc.Arbitrary<Mutant>
         event: mutate(doc, path, replacement as Json | undefined),
       };
     });
+}
+
+/**
+ * The published Azure samples (test/fixtures/events/azure) with their placeholders pointed at one storage account,
+ * and a policy event's definition at a built-in Reflex maps: unbroken, they name that account.
+ */
+export function azureSamples(at: {
+  subscription: string;
+  resourceGroup: string;
+  account: string;
+}): Record<string, unknown> {
+  const dir = new URL('./fixtures/events/azure/', import.meta.url);
+  const real: [string, string][] = [
+    ['{subscription-id}', at.subscription],
+    ['<subscription-id>', at.subscription],
+    ['<SubscriptionID>', at.subscription],
+    ['{resource-group}', at.resourceGroup],
+    ['<ResourceGroup>', at.resourceGroup],
+    ['{storage-name}', at.account],
+    ['<ResourceName>', at.account],
+    ['<ProviderNamespace>', 'Microsoft.Storage'],
+    ['<ResourceType>', 'storageAccounts'],
+    ['<policy-definition-scope>/', '/'],
+    // "Storage account public access should be disallowed".
+    ['<policy-definition-name>', '4fa4b6c0-31ca-4c0d-b10d-24b96f62a751'],
+  ];
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => {
+        const text = real.reduce((t, [from, to]) => t.replaceAll(from, to), readFileSync(new URL(f, dir), 'utf8'));
+        return [f, JSON.parse(text) as unknown];
+      }),
+  );
 }

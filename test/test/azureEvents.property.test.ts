@@ -1,34 +1,14 @@
 /** parseDelivery on broken input: every published sample with one field deleted or replaced, and arbitrary values. */
-import { readdirSync, readFileSync } from 'node:fs';
 import { parseDelivery } from '@reflex/azure';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mutantOf } from '../fuzz.js';
+import { azureSamples, mutantOf } from '../fuzz.js';
 
-const FIXTURES = new URL('../../test/fixtures/events/azure/', import.meta.url);
-const SUB = '11111111-2222-3333-4444-555555555555';
-// The published samples' placeholders made real (a mapped built-in definition), so that unbroken they name targets.
-const REAL: [string, string][] = [
-  ['{subscription-id}', SUB],
-  ['<subscription-id>', SUB],
-  ['{resource-group}', 'rg'],
-  ['{storage-name}', 'st1'],
-  ['<SubscriptionID>', SUB],
-  ['<ResourceGroup>', 'rg'],
-  ['<ProviderNamespace>', 'Microsoft.Storage'],
-  ['<ResourceType>', 'storageAccounts'],
-  ['<ResourceName>', 'st2'],
-  ['<policy-definition-scope>/', '/'],
-  ['<policy-definition-name>', '4fa4b6c0-31ca-4c0d-b10d-24b96f62a751'],
-];
-const samples = Object.fromEntries(
-  readdirSync(FIXTURES)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => {
-      const text = REAL.reduce((t, [from, to]) => t.replaceAll(from, to), readFileSync(new URL(f, FIXTURES), 'utf8'));
-      return [f, JSON.parse(text) as unknown];
-    }),
-);
+const samples = azureSamples({
+  subscription: '11111111-2222-3333-4444-555555555555',
+  resourceGroup: 'rg',
+  account: 'st1',
+});
 const KINDS = ['targets', 'ignored', 'validation'];
 
 describe('parseDelivery on broken deliveries', () => {
