@@ -119,7 +119,8 @@ export function checks(r: Results): Check[] {
         target: `≤ ×${TARGETS.perDoubling}`,
         pass: growth.perDoubling <= TARGETS.perDoubling,
       });
-    else
+    // Not measured because the sweep did not run (`--only`) is no verdict; not measured in a sweep is a miss.
+    else if (runs.length > 0)
       out.push({
         what: `${cloud} sweep growth`,
         value: `not measured (${growth.points} count${growth.points === 1 ? '' : 's'} in this run)`,
@@ -298,16 +299,13 @@ export function printTable(r: Results): string {
   const c = coldRows(r);
   const s = sweepRows(r);
   const misses = checks(r).filter((x) => !x.pass);
+  // A partial run (`--only`) prints the parts it measured.
+  const section = (title: string, t: { head: string[]; rows: string[][] }) =>
+    t.rows.length ? ['', title, table(t.head, t.rows)] : [];
   return [
-    '',
-    'Event to verified fix (warm)',
-    table(w.head, w.rows),
-    '',
-    `Cold start (bare node ${f(r.cold?.bareMs ?? Number.NaN)} ms)`,
-    table(c.head, c.rows),
-    '',
-    'Sweep scale',
-    table(s.head, s.rows),
+    ...section('Event to verified fix (warm)', w),
+    ...section(`Cold start (bare node ${f(r.cold?.bareMs ?? Number.NaN)} ms)`, c),
+    ...section('Sweep scale', s),
     '',
     misses.length ? `MISS (${misses.length}):` : 'every target met',
     ...misses.map((m) => `  MISS  ${m.what}: ${m.value} (target ${m.target})`),

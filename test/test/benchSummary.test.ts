@@ -1,7 +1,9 @@
 /** The harness's arithmetic: critical path, ratio, own overhead and "calls alone" from timed calls. */
 import { describe, expect, it } from 'vitest';
+import { checks, printTable, type Results } from '../bench/report.js';
 import { type Sample, summarise } from '../bench/scenario.js';
 import { criticalPath } from '../bench/stats.js';
+import type { SweepRun } from '../bench/sweep.js';
 
 // Two reads sent at once, the second queued behind the first (a backend that serves one call at a time), then a
 // write, then a verifying read: depth 3.
@@ -44,5 +46,71 @@ describe('summarise', () => {
     const odd = { ...run(0), backendCalls: 5 };
     const r = summarise('aws', 'x', 'e', [odd], { call: 'GET', sdk: [5], wire: [4] }, []);
     expect(r.problems.join()).toMatch(/counts differ/);
+  });
+});
+
+describe('checks', () => {
+  const results = (sweeps: SweepRun[]): Results => ({
+    quick: false,
+    started: new Date(0),
+    totalSeconds: 1,
+    motoVersion: '5.2.1',
+    warm: [],
+    cold: {
+      bareMs: 60,
+      results: [
+        {
+          name: 'events.mjs',
+          bytes: 780_000,
+          entryBytes: 20_000,
+          chunks: 13,
+          builtAt: '',
+          wallMs: 125,
+          initMs: 65,
+          importMs: 60,
+          runs: 15,
+          problems: [],
+        },
+      ],
+    },
+    sweeps,
+    notes: [],
+  });
+  const bot = (resources: number, ms: number): SweepRun => ({
+    cloud: 'aws',
+    who: 'bot',
+    resources,
+    concurrency: 16,
+    ms,
+    perSecond: resources / (ms / 1000),
+    calls: 3 * resources,
+    throttleRate: 0,
+    failed: 0,
+    via: 'events handler',
+  });
+
+  it('gives no sweep verdict for a run that measured no sweep (--only=cold), and prints only what it measured', () => {
+    const r = results([]);
+    expect(checks(r).map((c) => [c.what, c.pass])).toEqual([
+      ['events.mjs: size', true],
+      ['events.mjs: init over bare node', true],
+    ]);
+    const printed = printTable(r);
+    expect(printed).toContain('Cold start');
+    expect(printed).not.toContain('Sweep scale');
+    expect(printed).toContain('every target met');
+  });
+
+  it('says plainly when a sweep ran but its growth could not be measured', () => {
+    const growth = checks(results([bot(1000, 8000)])).find((c) => c.what === 'aws sweep growth');
+    expect(growth).toMatchObject({ pass: false, value: 'not measured (1 count in this run)' });
+  });
+
+  it('fits growth over three or more counts', () => {
+    const growth = checks(results([bot(1000, 8000), bot(2000, 16_000), bot(4000, 32_000)])).find((c) =>
+      c.what.startsWith('aws sweep growth'),
+    );
+    expect(growth?.pass).toBe(true);
+    expect(growth?.value).toMatch(/^R² 1\.000, ×2\.00 per doubling$/);
   });
 });
