@@ -85,8 +85,8 @@ if (wants('sweep')) {
   results.sweeps.push(
     ...(await runSweepAzure({
       counts: quick ? [1000] : [1000, 2000, 5000, 10000],
-      // The emulator serves one request at a time in one process: past 16 in flight only its queue grows.
-      concurrencies: quick ? [16] : [4, 16],
+      // The same levels as AWS; the emulator serves one request at a time, so past 16 only its queue grows.
+      concurrencies: quick ? [16] : [4, 16, 64],
       growthConcurrency: 16,
       fixedConcurrency: 4,
       throttle: { count: 1000, concurrency: 16, rate: 0.3 },
