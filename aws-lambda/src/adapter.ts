@@ -30,7 +30,6 @@ import {
   describeIsolateGroup,
   describeRevokeIngress,
   readSecurityGroup,
-  rereadSecurityGroupRules,
   restoreIngress,
 } from './ec2/securityGroup.js';
 import { isTransient } from './errors.js';
@@ -96,7 +95,7 @@ export class AwsAdapter implements CloudAdapter {
 
   /**
    * The verifying read: a bucket's facets the steps wrote (PAB after block-public-access, the policy after a policy
-   * fix...) and a group's rules after a revoke, merged into `before`; anything else is read in full.
+   * fix...), merged into `before`; anything else is read in full (a security group is one call either way).
    */
   async reread(ref: ResourceRef, before: Posture, steps: Step[]): Promise<Posture | null> {
     const c = this.clients(ref.region, ref.account);
@@ -104,12 +103,6 @@ export class AwsAdapter implements CloudAdapter {
       const facets = facetsWritten(steps);
       if (facets) return rereadBucket(c.s3, ref, before, facets);
     }
-    if (
-      before.kind === 'firewall' &&
-      ref.type === ResourceTypes.securityGroup &&
-      steps.every((s) => s.fix.type === 'revoke-ingress')
-    )
-      return rereadSecurityGroupRules(c.ec2, ref, before);
     return this.read(ref);
   }
 
@@ -208,7 +201,7 @@ export class AwsAdapter implements CloudAdapter {
         return restoreBucketFix(c.s3, record, await readBucket(c.s3, ref), check);
       case ResourceTypes.securityGroup:
         if (record.fix.type !== 'isolate' && record.fix.type !== 'revoke-ingress') return unsupported();
-        return restoreIngress(c.ec2, record, await readSecurityGroup(c.ec2, ref), check);
+        return restoreIngress(c.ec2, record, await readSecurityGroup(c.ec2, ref, { ruleIds: true }), check);
       case ResourceTypes.ec2Instance:
         if (record.fix.type !== 'isolate') return unsupported();
         return restoreIsolateInstance(c.ec2, record, await readInstance(c.ec2, ref), check);

@@ -156,6 +156,24 @@ describe('resource write events', () => {
     expect(rulesOf(`${NSG}/providers/Microsoft.Insights/diagnosticSettings/x`)).toBeUndefined();
   });
 
+  it('an account PATCH (an update: ARM creates only with PUT) has every rule judged but logging; a PUT every rule', () => {
+    const rulesOf = (uri: string, method?: unknown) => {
+      const extra = method === undefined ? {} : { httpRequest: { clientRequestId: 'r1', method, url: `${uri}?x` } };
+      const [v] = parseDelivery(writeEvent(uri, extra));
+      if (v?.kind !== 'targets') throw new Error('expected targets');
+      return v.targets[0]!.rules;
+    };
+    const update = ['publicStorage', 'unencryptedStorage', 'insecureTransport'];
+    expect(rulesOf(ACCOUNT, 'PATCH')).toEqual(update);
+    expect(rulesOf(ACCOUNT, 'patch')).toEqual(update);
+    expect(rulesOf(ACCOUNT, 'PUT')).toBeUndefined();
+    expect(rulesOf(ACCOUNT)).toBeUndefined();
+    expect(rulesOf(ACCOUNT, 42)).toBeUndefined();
+    // Narrower scopes stay as narrow as they were, whatever the method.
+    expect(rulesOf(`${ACCOUNT}/blobServices/default/containers/c1`, 'PATCH')).toEqual(['publicStorage']);
+    expect(rulesOf(`${ACCOUNT}/blobServices/default`, 'PATCH')).toBeUndefined();
+  });
+
   it('tolerates junk: non-objects, missing ids, string bodies, data as a JSON string, booleans as 1/0', () => {
     const verdicts = parseDelivery([42, null, 'x', {}, { eventType: 'X' }]);
     expect(verdicts.every((v) => v.kind === 'ignored')).toBe(true);

@@ -47,7 +47,7 @@ export function checks(r: Results): Check[] {
     out.push({
       what: `${id}: ratio p50`,
       // With what the calls alone would give, so a miss says whether the bot or the backend's queue is the gap.
-      value: `${f(s.ratioP50, 2)} (calls alone ${f(s.callsAloneP50, 2)})`,
+      value: `${f(s.ratioP50, 2)} (calls alone ${f(s.callsAloneP50, 2)}${s.backendFloor === undefined ? '' : `, backend floor ${f(s.backendFloor, 2)}`})`,
       target: `≤ ${TARGETS.ratio}`,
       pass: s.ratioP50 <= TARGETS.ratio,
     });
@@ -203,6 +203,8 @@ function warmRows(r: Results): { head: string[]; rows: string[][] } {
     'RTT ms (SDK / wire)',
     'ratio',
     'calls alone',
+    'waves',
+    'backend floor',
     'overhead p50/p99 ms',
     'beyond SDK p50 ms',
     'verdict',
@@ -225,11 +227,28 @@ function warmRows(r: Results): { head: string[]; rows: string[][] } {
       `${f(s.rttMs, 2)} / ${f(s.rttWireMs, 2)}`,
       f(s.ratioP50, 2),
       f(s.callsAloneP50, 2),
+      s.waves.join('+'),
+      s.backendFloor === undefined ? '-' : f(s.backendFloor, 2),
       `${f(s.overheadP50, 2)} / ${f(s.overheadP99, 2)}`,
       s.beyondSdkP50 === undefined ? '-' : f(s.beyondSdkP50, 2),
       verdict(ok),
     ];
   });
+  return { head, rows };
+}
+
+/** f(k) per backend and read, once each (scenarios of one kind share a measurement). */
+function parallelRows(r: Results): { head: string[]; rows: string[][] } {
+  const seen = new Map<string, { cloud: string; factor: number[] }>();
+  for (const s of r.warm)
+    if (s.parallelism) seen.set(`${s.cloud} ${s.parallelism.call}`, { cloud: s.cloud, factor: s.parallelism.factor });
+  const maxK = Math.max(1, ...[...seen.values()].map((v) => v.factor.length - 1));
+  const head = ['backend', 'read', ...Array.from({ length: maxK }, (_, i) => `k=${i + 1}`)];
+  const rows = [...seen].map(([key, v]) => [
+    v.cloud === 'aws' ? 'moto (through the proxy)' : 'ARM emulator',
+    key.slice(v.cloud.length + 1),
+    ...Array.from({ length: maxK }, (_, i) => (v.factor[i + 1] === undefined ? '-' : `${f(v.factor[i + 1]!, 2)} ×`)),
+  ]);
   return { head, rows };
 }
 
@@ -304,6 +323,7 @@ export function printTable(r: Results): string {
     t.rows.length ? ['', title, table(t.head, t.rows)] : [];
   return [
     ...section('Event to verified fix (warm)', w),
+    ...section('Reads sent at once: time over one read (bare HTTP, no SDK)', parallelRows(r)),
     ...section(`Cold start (bare node ${f(r.cold?.bareMs ?? Number.NaN)} ms)`, c),
     ...section('Sweep scale', s),
     '',
@@ -316,6 +336,7 @@ export function printTable(r: Results): string {
 export function markdown(r: Results, chartPath: string): string {
   const m = machine(r);
   const w = warmRows(r);
+  const parallel = parallelRows(r);
   const c = coldRows(r);
   const s = sweepRows(r);
   const all = checks(r);
@@ -356,7 +377,7 @@ in-process and warmed up, takes a real-format event (AWS: the CloudTrail fixture
 Event Grid event the emulator emitted for the misconfiguring write) for a resource re-seeded each run: compliant
 baseline, then exactly one misconfiguration. Every run must end with the rule \`fixed\` (verified by the handler's re-read)
 and every other rule it judged \`compliant\` (an event judges the rules its call can affect: a PutBucketAcl event
-publicStorage, a storage account write every rule). Calls are counted from the backend's own log (AWS: the fault proxy in pass-through
+publicStorage, a storage account PATCH every rule but logging, which lives in a diagnostic setting of its own). Calls are counted from the backend's own log (AWS: the fault proxy in pass-through
 mode, in its own process; Azure: the emulator's \`calls()\`, in its own process) and timed at the client (AWS: the SDK's
 HTTP handler, until the body's last byte; Azure: a per-retry pipeline policy). Depth = the longest chain of calls
 each starting after the previous one ended. RTT = the median of a single read of the scenario's kind of resource made
@@ -364,7 +385,11 @@ through the same client between runs (${rttCalls(r)}), SDK included; "wire" is t
 read timed where the calls are. ratio = p50 / (depth × RTT). "calls alone" (information) = the critical path's call time
 / (depth × wire RTT): the ratio a bot with no cost of its own would show with the same calls on this backend; where it
 is above ${TARGETS.ratio}, the calls themselves (parallel reads served one after another, writes slower than a read)
-miss the target before the bot adds anything. Own overhead =
+miss the target before the bot adds anything. "waves": the calls of a typical run in the groups it sends together
+(reads, writes, verifying reads). "backend floor" (information) = Σ over waves of f(calls in the wave) / depth, where
+f(k) is the time this backend takes to answer k bare HTTP reads sent at once (no SDK, no bot) over one read's, measured
+in the same run (table below): the ratio a client that costs nothing would show with these waves on this backend. Where
+it is above ${TARGETS.ratio}, no bot making these calls can meet the target here. Own overhead =
 handler wall time − the call time along the critical path (the chain of sequential calls with the most call time).
 "beyond SDK" (AWS, information, not a target): the same with each call timed at \`client.send\` instead, so the AWS
 SDK's own CPU per call (middleware, endpoint rules, SigV4, serialising and parsing) counts as the call's: what the
@@ -372,6 +397,11 @@ own overhead is made of besides the SDK.
 The bot logs as in production (powertools JSON lines, built then dropped) and files tickets through the JSON-lines sink.
 
 ${md(w.head, w.rows)}
+
+How the backends answer reads sent at once (bare HTTP, the same read as the RTT probe, medians, rounds interleaved):
+a backend that serves in parallel stays near 1 × as k grows.
+
+${md(parallel.head, parallel.rows)}
 
 Deepest chain of a typical run:
 

@@ -1,4 +1,5 @@
 /** What one warm scenario measured, the same shape for both clouds. */
+import { backendFloor, type Parallelism, waves } from './parallelism.js';
 import { criticalPath, deepestChain, median, mode, percentile, type TimedCall } from './stats.js';
 
 export interface Sample {
@@ -43,6 +44,15 @@ export interface ScenarioResult {
    * parallel can meet it.
    */
   callsAloneP50: number;
+  /** Calls in each wave of a typical run (reads sent together, then writes, then verifying reads). */
+  waves: number[];
+  /** How this backend serves reads sent at once (bare HTTP, no SDK), when it was measured. */
+  parallelism?: Parallelism;
+  /**
+   * The ratio a client that costs nothing would show with these waves of calls on this backend (information): from
+   * `parallelism`, Σ factor(calls in a wave) / depth. Above the target, no bot making these calls can meet it here.
+   */
+  backendFloor?: number;
   problems: string[];
 }
 
@@ -60,6 +70,7 @@ export function summarise(
   samples: Sample[],
   rtt: Rtt,
   problems: string[],
+  parallelism?: Parallelism,
 ): ScenarioResult {
   const rttMs = median(rtt.sdk);
   const rttWireMs = median(rtt.wire);
@@ -101,6 +112,10 @@ export function summarise(
     rttCall: rtt.call,
     ratioP50: wallP50 / (depth * rttMs),
     callsAloneP50: median(paths.map((p) => p.callMs)) / (depth * rttWireMs),
+    waves: typical ? waves(typical.timed) : [],
+    ...(parallelism && typical
+      ? { parallelism, backendFloor: backendFloor(parallelism, waves(typical.timed), depth) }
+      : {}),
     problems,
   };
 }

@@ -2,11 +2,7 @@
  * Sweep scale on moto: the real EventBridge handler answering a scheduled event (list everything, read every
  * bucket and group, rules, tickets in dry-run) against the same reads made straight through the SDK.
  */
-import {
-  CreateSecurityGroupCommand,
-  DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand,
-} from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import {
   CreateBucketCommand,
   GetBucketAclCommand,
@@ -101,22 +97,11 @@ async function backendSweep(c: AwsClients, log: CallLog, concurrency: number): P
     for (const b of page.Buckets ?? []) if (b.Name) buckets.push(b.Name);
     token = page.ContinuationToken;
   } while (token);
-  // Groups: one paged listing of the groups and one of their rules, as the bot screens them (see listGroupPostures).
-  const listAll = async (send: (token?: string) => Promise<string | undefined>) => {
-    let token: string | undefined;
-    do token = await send(token);
-    while (token);
-  };
-  await Promise.all([
-    listAll(
-      async (NextToken) =>
-        (await c.ec2.send(new DescribeSecurityGroupsCommand({ MaxResults: 1000, NextToken }))).NextToken,
-    ),
-    listAll(
-      async (NextToken) =>
-        (await c.ec2.send(new DescribeSecurityGroupRulesCommand({ MaxResults: 1000, NextToken }))).NextToken,
-    ),
-  ]);
+  // Groups: one paged listing of the groups (their permissions are their rules), as the bot screens them (see
+  // listGroupPostures).
+  let NextToken: string | undefined;
+  do NextToken = (await c.ec2.send(new DescribeSecurityGroupsCommand({ MaxResults: 1000, NextToken }))).NextToken;
+  while (NextToken);
   const work: (() => Promise<unknown>)[] = [
     ...buckets.map(
       (Bucket) => () =>

@@ -19,15 +19,18 @@ import {
 } from '@aws-sdk/client-s3';
 import { createEventsHandler } from '@reflex/aws';
 import { JsonLinesTicketSink, type Report } from '@reflex/core';
+import { MOTO_CREDENTIALS } from '@reflex/sim';
 import {
   type AwsWorld,
   benchPolicy,
   fixture,
   LOG_BUCKET,
   MOTO_ACCOUNT_ID,
+  MOTO_REGION,
   quietProductionLogger,
   startAwsWorld,
 } from './awsWorld.js';
+import { type BareRead, bareRead, measureParallelism, type Parallelism } from './parallelism.js';
 import { type Rtt, type Sample, type ScenarioResult, summarise } from './scenario.js';
 
 const FIXTURE_BUCKET = 'amzn-s3-demo-bucket';
@@ -224,6 +227,22 @@ function rttProbe(w: AwsWorld, kind: AwsScenario['kind'], id: string): { call: s
       };
 }
 
+/**
+ * The same read as the RTT probe, as bare HTTP through the proxy (no SDK, no signing: moto checks no signature, the
+ * Authorization header only names the service and region).
+ */
+function bareProbe(w: AwsWorld, kind: AwsScenario['kind'], id: string): BareRead {
+  const auth = (service: string) =>
+    `AWS4-HMAC-SHA256 Credential=${MOTO_CREDENTIALS.accessKeyId}/20260101/${MOTO_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`;
+  return kind === 'bucket'
+    ? bareRead(`${w.proxy.endpoint}/${LOG_BUCKET}?acl`, { headers: { authorization: auth('s3') } })
+    : bareRead(`${w.proxy.endpoint}/`, {
+        method: 'POST',
+        headers: { authorization: auth('ec2'), 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        body: `Action=DescribeSecurityGroups&Version=2016-11-15&GroupId.1=${id}`,
+      });
+}
+
 export async function runWarmAws(opts: WarmOptions): Promise<{ results: ScenarioResult[] }> {
   const w = await startAwsWorld();
   try {
@@ -236,6 +255,7 @@ export async function runWarmAws(opts: WarmOptions): Promise<{ results: Scenario
       account: MOTO_ACCOUNT_ID,
     });
     const results: ScenarioResult[] = [];
+    const parallelism = new Map<AwsScenario['kind'], Parallelism>();
     for (const [index, sc] of AWS_SCENARIOS.entries()) {
       let id: string;
       if (sc.kind === 'bucket') {
@@ -293,7 +313,9 @@ export async function runWarmAws(opts: WarmOptions): Promise<{ results: Scenario
         w.sends.clear();
         if (i >= opts.warmup) samples.push({ wallMs, backendCalls, timed, sends });
       }
-      const r = summarise('aws', sc.name, sc.event, samples, rtt, [...problems]);
+      const bare = parallelism.get(sc.kind) ?? (await measureParallelism(probe.call, bareProbe(w, sc.kind, id), 4, 30));
+      parallelism.set(sc.kind, bare);
+      const r = summarise('aws', sc.name, sc.event, samples, rtt, [...problems], bare);
       results.push(r);
       opts.progress(
         `aws  ${sc.name.padEnd(20)} p50 ${r.wallP50.toFixed(1)} ms  calls ${r.calls}  depth ${r.depth}  rtt ${r.rttMs.toFixed(2)} ms`,

@@ -1,10 +1,12 @@
 /** Event to verified fix, warm, on the ARM emulator: the real Event Grid function in-process, each call timed. */
 import { reflexEvents } from '@reflex/azure';
 import type { Report } from '@reflex/core';
+import { armClientOptions } from '@reflex/sim';
 import {
   API,
   type AzureWorld,
   accountId,
+  BOT,
   diagnosticBody,
   diagnosticId,
   invocation,
@@ -15,6 +17,7 @@ import {
   startAzureWorld,
   storageAccountBody,
 } from './azureWorld.js';
+import { type BareRead, bareRead, measureParallelism, type Parallelism } from './parallelism.js';
 import { type Rtt, type Sample, type ScenarioResult, summarise } from './scenario.js';
 import type { WarmOptions } from './warmAws.js';
 
@@ -102,11 +105,22 @@ function check(report: Report, rule: string): string | undefined {
   return undefined;
 }
 
+/** The RTT probe's read as bare HTTPS to the emulator, with the bot's bearer token (no SDK pipeline). */
+async function bareArmRead(w: AzureWorld, path: string): Promise<BareRead> {
+  const emulator = { endpoint: w.arm.endpoint, ca: w.arm.ca ?? '' };
+  const token = await armClientOptions(emulator, BOT).credential.getToken('https://management.azure.com/.default');
+  return bareRead(`${emulator.endpoint}${path}`, {
+    ca: emulator.ca,
+    headers: { authorization: `Bearer ${token?.token ?? ''}` },
+  });
+}
+
 export async function runWarmAzure(opts: WarmOptions): Promise<{ results: ScenarioResult[] }> {
   const w = await startAzureWorld();
   try {
     const bot = w.configure();
     const results: ScenarioResult[] = [];
+    const parallelism = new Map<AzureScenario['kind'], Parallelism>();
     for (const [index, sc] of AZURE_SCENARIOS.entries()) {
       const name = sc.kind === 'storage' ? `stbench${index}` : `nsg-bench-${index}`;
       // The round trip of one read of the scenario's kind of resource (a probe, so the scenario's own stays as seeded).
@@ -161,7 +175,13 @@ export async function runWarmAzure(opts: WarmOptions): Promise<{ results: Scenar
         }
         if (i >= opts.warmup) samples.push({ wallMs, backendCalls, timed });
       }
-      const r = summarise('azure', sc.name, 'Event Grid (emulator-emitted)', samples, rtt, [...problems]);
+      const target = sc.kind === 'storage' ? accountId(probeAccount) : nsgId(probeNsg);
+      const apiVersion = sc.kind === 'storage' ? API.storage : API.network;
+      const bare =
+        parallelism.get(sc.kind) ??
+        (await measureParallelism(probe.call, await bareArmRead(w, `${target}?api-version=${apiVersion}`), 4, 100));
+      parallelism.set(sc.kind, bare);
+      const r = summarise('azure', sc.name, 'Event Grid (emulator-emitted)', samples, rtt, [...problems], bare);
       results.push(r);
       opts.progress(
         `azure ${sc.name.padEnd(22)} p50 ${r.wallP50.toFixed(1)} ms  calls ${r.calls}  depth ${r.depth}  rtt ${r.rttMs.toFixed(2)} ms`,

@@ -1,5 +1,8 @@
 /** The harness's arithmetic: critical path, ratio, own overhead and "calls alone" from timed calls. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { backendFloor, bareRead, factorOf, measureParallelism, waves } from '../bench/parallelism.js';
 import { checks, printTable, type Results } from '../bench/report.js';
 import { type Sample, summarise } from '../bench/scenario.js';
 import { criticalPath } from '../bench/stats.js';
@@ -46,6 +49,62 @@ describe('summarise', () => {
     const odd = { ...run(0), backendCalls: 5 };
     const r = summarise('aws', 'x', 'e', [odd], { call: 'GET', sdk: [5], wire: [4] }, []);
     expect(r.problems.join()).toMatch(/counts differ/);
+  });
+});
+
+describe('backend floor', () => {
+  it('groups a run into the waves it sent together: two reads, a write, a verifying read', () => {
+    expect(waves(run(0).timed)).toEqual([2, 1, 1]);
+    expect(waves([])).toEqual([]);
+  });
+
+  it('adds up what each wave costs on the backend, past the measured k by the last step', () => {
+    const serial = { call: 'GET', factor: [0, 1, 2, 3] };
+    expect(factorOf(serial, 2)).toBe(2);
+    expect(factorOf(serial, 5)).toBe(5);
+    expect(backendFloor(serial, [4, 2, 2], 3)).toBeCloseTo(8 / 3);
+    // A backend that serves in parallel: one round trip a wave, whatever the count.
+    expect(backendFloor({ call: 'GET', factor: [0, 1, 1.05, 1.1] }, [2, 1, 1], 3)).toBeCloseTo(3.05 / 3);
+  });
+
+  it('is carried into the summary and the verdict line', () => {
+    const p = { call: 'GET', factor: [0, 1, 2] };
+    const r = summarise('aws', 'x', 'e', [run(0)], { call: 'GET', sdk: [5], wire: [4] }, [], p);
+    expect(r.waves).toEqual([2, 1, 1]);
+    expect(r.backendFloor).toBeCloseTo(4 / 3);
+    const results: Results = {
+      quick: true,
+      started: new Date(0),
+      totalSeconds: 1,
+      motoVersion: '-',
+      warm: [r],
+      sweeps: [],
+      notes: [],
+    };
+    const ratio = checks(results).find((c) => c.what.endsWith('ratio p50'));
+    expect(ratio?.value).toMatch(/backend floor 1\.33\)$/);
+  });
+
+  it('measures a server that answers one request at a time as taking k round trips for k reads', async () => {
+    // A server that holds each request 4 ms and takes the next only then: k reads at once take about k × 4 ms.
+    let busy = Promise.resolve();
+    const server = createServer((_req, res) => {
+      const answer = (done: () => void) => {
+        res.end('ok');
+        done();
+      };
+      busy = busy.then(() => new Promise<void>((done) => setTimeout(() => answer(done), 4)));
+    });
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const p = await measureParallelism('GET /', bareRead(url), 3, 8);
+      expect(p.factor[1]).toBe(1);
+      expect(p.factor[3]).toBeGreaterThan(2.2);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((closed) => server.close(closed));
+    }
   });
 });
 

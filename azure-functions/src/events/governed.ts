@@ -40,12 +40,16 @@ export function governedResource(id: string): Governed {
 
 const BLOB_SERVICE = `${STORAGE_ACCOUNT}/blobservices`;
 
+/** What an update of the account document (a PATCH) can change: everything but its diagnostic settings. */
+const ACCOUNT_UPDATE: RuleName[] = ['publicStorage', 'unencryptedStorage', 'insecureTransport'];
+
 /**
  * The rules a write or delete of `id` can affect, when it is narrower than "all": a blob service's diagnostic
- * setting only decides logging, a container only public access. A write of the account itself may be its creation,
- * so it has every rule judged (undefined), as has anything else.
+ * setting only decides logging, a container only public access, a PATCH of the account (an update: ARM creates
+ * only with PUT) everything but logging, which lives in a diagnostic setting of its own. A PUT of the account may be
+ * its creation, so it has every rule judged (undefined), as has anything else.
  */
-export function rulesForChange(id: string): RuleName[] | undefined {
+export function rulesForChange(id: string, method?: string): RuleName[] | undefined {
   let arm: ReturnType<typeof parseArmId>;
   try {
     arm = parseArmId(id);
@@ -57,6 +61,7 @@ export function rulesForChange(id: string): RuleName[] | undefined {
     const parent = armTypeOf(arm.parent);
     return parent === BLOB_SERVICE ? ['storageWithoutLogging'] : undefined;
   }
+  if (type === STORAGE_ACCOUNT && method?.toUpperCase() === 'PATCH') return ACCOUNT_UPDATE;
   return type === `${BLOB_SERVICE}/containers` ? ['publicStorage'] : undefined;
 }
 

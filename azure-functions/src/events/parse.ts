@@ -82,7 +82,8 @@ function resourceEvent(e: GridEvent, isDelete: boolean, ignore: (r: string) => E
   const governed = governedResource(uri);
   if (!governed.ok) return ignore(governed.reason);
   const caller = callerOf(d);
-  const rules = rulesForChange(uri);
+  // The method ARM was called with: a PATCH updates, only a PUT can create (see rulesForChange).
+  const rules = rulesForChange(uri, asString(asObject(d['httpRequest'])?.['method']));
   return {
     kind: 'targets',
     eventId: e.id,

@@ -1,5 +1,5 @@
 import type { Fix } from '../model/index.js';
-import { describeRule } from '../rules/openIngress.js';
+import { describeChange } from '../rules/openIngress.js';
 
 /** One line per fix, for tickets, logs and audit. */
 export function summarizeFix(fix: Fix): string {
@@ -15,13 +15,7 @@ export function summarizeFix(fix: Fix): string {
     case 'set-container-access':
       return `set container access to None: ${fix.containers.map((c) => c.name).join(', ')}`;
     case 'revoke-ingress':
-      return fix.changes
-        .map((c) =>
-          c.after.length === 0
-            ? `revoke ${describeRule(c.before)}`
-            : `narrow ${describeRule(c.before)} to ${c.after.map(describeRule).join(' + ')}`,
-        )
-        .join('; ');
+      return fix.changes.map((c) => describeChange(c, 'revoke')).join('; ');
     case 'enable-encryption':
       return `enable default encryption ${fix.algorithm}${fix.keyId ? ` with key ${fix.keyId}` : ''}`;
     case 'enable-logging':

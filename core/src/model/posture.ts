@@ -107,7 +107,10 @@ export interface PortRange {
 
 /** One firewall rule. An AWS security-group rule has one source and one range; an NSG rule may have many. */
 export interface IngressRule {
-  /** `sgr-...` for AWS; the rule name for NSGs. */
+  /**
+   * The rule name for NSGs. AWS: `sgr-...` where the read names it (DescribeSecurityGroupRules); '' for a rule read
+   * from its group's permissions, where protocol, ports and source identify it (AWS allows no two rules alike).
+   */
   id: string;
   direction: 'inbound' | 'outbound';
   access: 'allow' | 'deny';
@@ -115,6 +118,8 @@ export interface IngressRule {
   protocol: string;
   /** Empty for all ports (all-traffic, or NSG `*`). */
   ports: PortRange[];
+  /** AWS ICMP rules: the type and code they allow (-1: any), which tell two ICMP rules apart. */
+  icmp?: { type: number; code: number };
   sources: Source[];
   priority?: number;
   description?: string;

@@ -61,9 +61,21 @@ export function planIngressChange(
   return { before: rule, after };
 }
 
-export function describeRule(r: IngressRule): string {
+/**
+ * A rule for people: its id when the read named one (an AWS rule read from its group's permissions has none: its
+ * protocol, ports and source are what identify it), `(new)` for a rule a fix creates.
+ */
+export function describeRule(r: IngressRule, created = false): string {
   const src = r.sources.map((s) => s.value).join(',');
-  return `${r.id || '(new)'}: ${r.access} ${r.protocol} ${formatRanges(r.ports)} from ${src}${r.priority !== undefined ? ` (priority ${r.priority})` : ''}`;
+  const label = created ? '(new) ' : r.id ? `${r.id}: ` : '';
+  return `${label}${r.access} ${r.protocol} ${formatRanges(r.ports)} from ${src}${r.priority !== undefined ? ` (priority ${r.priority})` : ''}`;
+}
+
+/** One change for people: `remove <rule>`, or `narrow <rule> to <in place> + <(new) ...>`. */
+export function describeChange(c: IngressChange, verb = 'remove'): string {
+  return c.after.length === 0
+    ? `${verb} ${describeRule(c.before)}`
+    : `narrow ${describeRule(c.before)} to ${c.after.map((r, i) => describeRule(r, i > 0)).join(' + ')}`;
 }
 
 /** Inbound rules open to the whole internet. */
@@ -75,7 +87,7 @@ export const openIngress: Rule<FirewallPosture> = {
     'Inbound Allow rules whose source is the whole internet (0.0.0.0/0, ::/0, and on Azure *, Any, Internet). ' +
     'The open source is removed; other sources, egress, Deny rules, prefix lists and group references are never ' +
     'touched. Ports the policy marks public-facing for the resource (allow.publicIngress) stay open, narrowed to ' +
-    'exactly those ports. AWS: one RevokeSecurityGroupIngress by rule id. Azure: the rule is deleted, or updated ' +
+    'exactly those ports. AWS: one RevokeSecurityGroupIngress naming the exact permissions. Azure: the rule is deleted, or updated ' +
     'in place when it keeps other prefixes or an allowed port; never closed by adding a competing rule.',
   evaluate(p, policy) {
     const allowed = publicPorts(policy, p.ref);
@@ -92,11 +104,7 @@ export const openIngress: Rule<FirewallPosture> = {
       resource: p.ref,
       severity: sensitive ? 'critical' : 'high',
       title: `${p.ref.name} allows inbound traffic from the internet`,
-      evidence: changes.map((c) =>
-        c.after.length === 0
-          ? `remove ${describeRule(c.before)}`
-          : `narrow ${describeRule(c.before)} to ${c.after.map(describeRule).join(' + ')}`,
-      ),
+      evidence: changes.map((c) => describeChange(c)),
       fixes: [{ type: 'revoke-ingress', changes }],
     };
   },

@@ -4,10 +4,22 @@ import {
   CreateTagsCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
+  RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
-import type { Report } from '@reflex/core';
+import { AwsAdapter } from '@reflex/aws';
+import { awsRefs, type FirewallPosture, openIngress, type Report } from '@reflex/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { asBot, fixture, handlers, MOTO_ACCOUNT_ID, policy, resetWorld, startWorld, type World } from './world.js';
+import {
+  asBot,
+  FUNCTION_CONTEXT,
+  fixture,
+  handlers,
+  MOTO_ACCOUNT_ID,
+  policy,
+  resetWorld,
+  startWorld,
+  type World,
+} from './world.js';
 
 const FIXTURE_GROUP = 'sg-0123456789abcdef0';
 let world: World;
@@ -59,8 +71,72 @@ describe('security groups on moto, through the events handler', () => {
     expect(await ingress()).toEqual([`tcp:5432:10.0.0.0/8`, `tcp:8080:${peerId}`]);
     const writes = world.proxy.calls().filter((c) => c.write);
     expect(writes.map((c) => c.operation)).toEqual(['RevokeSecurityGroupIngress']);
+    // Read, revoke, verify: one call each (the group's permissions carry its rules and its tags).
+    expect(world.proxy.calls().map((c) => c.operation)).toEqual([
+      'DescribeSecurityGroups',
+      'RevokeSecurityGroupIngress',
+      'DescribeSecurityGroups',
+    ]);
     const step = open(report)!.steps![0]!;
     expect((step.result!.before as { rules: unknown[] }).rules).toHaveLength(2);
+  });
+
+  it('ICMP echo and all traffic from anywhere go, named exactly; ICMP from a private range stays; undo restores echo only', async () => {
+    const id = (await world.direct.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'icmp', Description: 'x' })))
+      .GroupId!;
+    await world.direct.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: id,
+        IpPermissions: [
+          { IpProtocol: 'icmp', FromPort: 8, ToPort: -1, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+          { IpProtocol: 'icmp', FromPort: 0, ToPort: -1, IpRanges: [{ CidrIp: '10.0.0.0/8' }] },
+          { IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
+        ],
+      }),
+    );
+    const rules = async () =>
+      (
+        await world.direct.ec2.send(
+          new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [id] }] }),
+        )
+      )
+        .SecurityGroupRules!.filter((r) => !r.IsEgress)
+        .map((r) => `${r.IpProtocol}:${r.FromPort}:${r.ToPort}:${r.CidrIpv4 ?? r.CidrIpv6}`)
+        .sort();
+    const { events, manual } = handlers(world, policy());
+    const report = await events(
+      fixture('cloudtrail-ec2-AuthorizeSecurityGroupIngress-ipv6.json', { [FIXTURE_GROUP]: id }),
+    );
+    expect(open(report)?.status).toBe('fixed');
+    expect(await rules()).toEqual(['icmp:0:-1:10.0.0.0/8']);
+    const undone = await manual(
+      { action: 'undo', remediationId: open(report)!.remediationId!, reason: 'CHG-8' },
+      FUNCTION_CONTEXT,
+    );
+    expect(undone.undo?.status).toBe('undone');
+    expect(await rules()).toEqual(['-1:-1:-1:::/0', 'icmp:0:-1:10.0.0.0/8', 'icmp:8:-1:0.0.0.0/0']);
+  });
+
+  it('a rule someone revoked between the read and the fix is reported gone; the others still go', async () => {
+    const adapter = new AwsAdapter(() => world.clients);
+    const ref = awsRefs.securityGroup(groupId, MOTO_ACCOUNT_ID, 'us-east-1');
+    const posture = (await adapter.read(ref)) as FirewallPosture;
+    const finding = openIngress.evaluate(posture, policy())!;
+    await world.direct.ec2.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
+    const [settled] = await adapter.apply(
+      [{ id: 's1', rule: 'openIngress', fix: finding.fixes[0]!, summary: '', calls: [] }],
+      posture,
+    );
+    expect(settled?.ok).toBe(true);
+    const after = (settled as { result: { after: { revoked: string[]; alreadyGone?: string[] } } }).result.after;
+    expect(after.alreadyGone).toEqual(['tcp 22-22 from cidr:0.0.0.0/0']);
+    expect(after.revoked).toEqual(['tcp 22-22 from cidr:0.0.0.0/0', 'tcp 3389-3389 from cidr:::/0']);
+    expect(await ingress()).toEqual([`tcp:5432:10.0.0.0/8`, `tcp:8080:${peerId}`]);
   });
 
   it('an allow-listed 443 on a public-facing group stays; a 80-443 range is narrowed to 443 in place', async () => {
@@ -73,10 +149,44 @@ describe('security groups on moto, through the events handler', () => {
         ],
       }),
     );
-    const { events } = handlers(world, policy({ allow: { publicIngress: [{ match: groupId, ports: [443] }] } }));
+    const rangeId = async () =>
+      (
+        await world.direct.ec2.send(
+          new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
+        )
+      ).SecurityGroupRules!.find((r) => r.CidrIpv6 === '::/0' && r.ToPort === 443)?.SecurityGroupRuleId;
+    const id = await rangeId();
+    const { events, manual } = handlers(
+      world,
+      policy({ allow: { publicIngress: [{ match: groupId, ports: [443] }] } }),
+    );
+    world.proxy.resetStats();
     const report = await events(event('cloudtrail-ec2-AuthorizeSecurityGroupIngress-cli-flat-cidrIp.json'));
     expect(open(report)?.status).toBe('fixed');
     expect(await ingress()).toEqual([`tcp:443:0.0.0.0/0`, 'tcp:443:::/0', `tcp:5432:10.0.0.0/8`, `tcp:8080:${peerId}`]);
+    // In place: the rule keeps its id (ModifySecurityGroupRules, its id looked up while the revoke ran).
+    expect(await rangeId()).toBe(id);
+    const ops = world.proxy.calls().map((c) => c.operation);
+    expect(ops.filter((o) => o === 'DescribeSecurityGroupRules')).toHaveLength(1);
+    expect(ops.filter((o) => o === 'ModifySecurityGroupRules')).toHaveLength(1);
+
+    // Undo puts the range back, in the same rule, and the revoked ones beside it.
+    const undone = await manual(
+      { action: 'undo', remediationId: open(report)!.remediationId!, reason: 'CHG-7' },
+      FUNCTION_CONTEXT,
+    );
+    expect(undone.undo?.status).toBe('undone');
+    expect(await rangeId()).toBe(id);
+    expect(await ingress()).toEqual(
+      [
+        'tcp:22:0.0.0.0/0',
+        'tcp:3389:::/0',
+        'tcp:443:0.0.0.0/0',
+        'tcp:80:::/0',
+        `tcp:5432:10.0.0.0/8`,
+        `tcp:8080:${peerId}`,
+      ].sort(),
+    );
   });
 
   it('an exempt tag is honoured; an expired one is not', async () => {
@@ -156,7 +266,7 @@ describe('security groups on moto, through the events handler', () => {
     }
   });
 
-  it('a sweep screens groups from two listings: a compliant group is not read again, an open one is fixed', async () => {
+  it('a sweep screens groups from one listing: a compliant group is not read again, an open one is fixed', async () => {
     const { events } = handlers(world, policy());
     world.proxy.resetStats();
     const report = await events(fixture('schedule.json', { '123456789012': MOTO_ACCOUNT_ID }));
@@ -165,13 +275,14 @@ describe('security groups on moto, through the events handler', () => {
     expect(byGroup(groupId)?.status).toBe('fixed');
     expect(byGroup(peerId)).toMatchObject({ status: 'compliant', reason: 'no finding (bulk read)' });
     expect(await ingress()).toEqual([`tcp:5432:10.0.0.0/8`, `tcp:8080:${peerId}`].sort());
-    // One listing of groups and one of rules; only the open group is read again (and re-read after the revoke).
+    // One listing of the groups (their permissions are their rules); only the open group is read again, and
+    // re-read after the revoke.
     const ec2 = world.proxy
       .calls()
       .filter((c) => c.service === 'ec2')
       .map((c) => c.operation);
-    expect(ec2.filter((o) => o === 'DescribeSecurityGroups')).toHaveLength(2);
-    expect(ec2.filter((o) => o === 'DescribeSecurityGroupRules')).toHaveLength(3);
+    expect(ec2.filter((o) => o === 'DescribeSecurityGroups')).toHaveLength(3);
+    expect(ec2.filter((o) => o === 'DescribeSecurityGroupRules')).toHaveLength(0);
   });
 
   it('manual remediate in dry-run → a ticket naming RevokeSecurityGroupIngress, no write', async () => {
@@ -188,8 +299,13 @@ describe('security groups on moto, through the events handler', () => {
     );
     expect(open(report)?.status).toBe('ticketed');
     expect(world.proxy.calls().filter((c) => c.write)).toEqual([]);
-    expect(tickets.tickets[0]?.steps[0]?.cli).toMatch(
-      /^aws ec2 revoke-security-group-ingress --group-id sg-\w+ --security-group-rule-ids sgr-\w+ sgr-\w+$/,
-    );
+    const cli = tickets.tickets[0]?.steps[0]?.cli ?? '';
+    const [, group, permissions] =
+      /^aws ec2 revoke-security-group-ingress --group-id (sg-\w+) --ip-permissions '(.+)'$/.exec(cli) ?? [];
+    expect(group).toBe(groupId);
+    expect(JSON.parse(permissions ?? 'null')).toEqual([
+      { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+      { IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
+    ]);
   });
 });

@@ -199,7 +199,7 @@ describe('undo on moto, through the manual handler', () => {
     const answer = await manual(undo(byRule(second, 'openIngress').remediationId!));
     expect(answer.undo?.status).toBe('refused');
     expect(answer.undo?.differences?.[0]).toMatch(
-      /revoked rule sgr-\w+ \(tcp 22-22 from cidr:0\.0\.0\.0\/0\) is present again/,
+      /revoked rule \(tcp 22-22 from cidr:0\.0\.0\.0\/0\) is present again/,
     );
     expect(await ingress()).toEqual(['22 0.0.0.0/0 temporary vendor access']);
   });
