@@ -235,12 +235,13 @@ export const AWS_PERMISSIONS: readonly AwsCommandPermission[] = [
     sdk: 'client-ec2',
     command: 'DescribeSecurityGroupRules',
     grants: [g('any', 'ec2:DescribeSecurityGroupRules')],
-    uses: [read('security-group'), CONTAIN],
+    // Rule ids: to narrow a rule in place, to contain a group, and for undo (reads judge DescribeSecurityGroups).
+    uses: [fix('revoke-ingress'), CONTAIN, UNDO],
   },
   {
     sdk: 'client-ec2',
     command: 'RevokeSecurityGroupIngress',
-    // By SecurityGroupRuleIds: IAM evaluates the group and each rule.
+    // Fixes name permissions; containment and undo name SecurityGroupRuleIds, where IAM evaluates each rule too.
     grants: [
       g('ec2-security-group', 'ec2:RevokeSecurityGroupIngress'),
       g('ec2-security-group-rule', 'ec2:RevokeSecurityGroupIngress'),

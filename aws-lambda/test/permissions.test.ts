@@ -186,6 +186,10 @@ describe('rules → grants', () => {
     );
   });
 
+  it('openIngress in dry-run reads the group with DescribeSecurityGroups alone (rule ids are for writes and undo)', () => {
+    expect(actionsOf({ rules: { openIngress: 'dry-run' } })).toEqual(['ec2:DescribeSecurityGroups']);
+  });
+
   it('dry-run grants reads only; off grants nothing', () => {
     const dry = actionsOf({ rules: { publicStorage: 'dry-run', openIngress: 'off' } });
     expect(dry.every((a) => /:(Get|List|Describe)/.test(a))).toBe(true);
