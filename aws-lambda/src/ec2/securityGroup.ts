@@ -10,17 +10,18 @@ import {
   type SecurityGroupRule,
   type SecurityGroupRuleRequest,
 } from '@aws-sdk/client-ec2';
-import type {
-  AuditRecord,
-  CallDescription,
-  FirewallPosture,
-  Fix,
-  IngressChange,
-  IngressRule,
-  ResourceRef,
-  RestoreResult,
-  Source,
-  StepResult,
+import {
+  type AuditRecord,
+  type CallDescription,
+  type FirewallPosture,
+  type Fix,
+  type IngressChange,
+  type IngressRule,
+  quiet,
+  type ResourceRef,
+  type RestoreResult,
+  type Source,
+  type StepResult,
 } from '@reflex/core';
 import { errorCode, requestIdOf } from '../errors.js';
 
@@ -69,8 +70,8 @@ function groupPosture(ref: ResourceRef, g: SecurityGroup): FirewallPosture {
   };
 }
 
-/** One permission of DescribeSecurityGroups as the rules it holds, one per source (as DescribeSecurityGroupRules lists them). */
-export function rulesOf(p: IpPermission, direction: IngressRule['direction']): IngressRule[] {
+/** One permission of DescribeSecurityGroups as its rules, one per source (as DescribeSecurityGroupRules lists them). */
+function rulesOf(p: IpPermission, direction: IngressRule['direction']): IngressRule[] {
   const shape = shapeOf(p.IpProtocol, p.FromPort, p.ToPort);
   const rule = (source: Source, description: string | undefined): IngressRule => ({
     id: '',
@@ -300,12 +301,6 @@ export async function applyRevokeIngress(ec2: EC2Client, fix: Fix, posture: Fire
   };
 }
 
-/** Settles to nothing: a lookup whose failure only matters once it is awaited must not be "unhandled" before. */
-const quiet = <T>(p: Promise<T>): Promise<T> => {
-  p.catch(() => {});
-  return p;
-};
-
 /** The group's inbound rule ids by what each rule is (ruleKey). */
 async function inboundIds(ec2: EC2Client, groupId: string): Promise<Map<string, string>> {
   const rules = (await describeRules(ec2, groupId)).filter((r) => !r.IsEgress);
@@ -414,9 +409,10 @@ interface IngressAfter {
 
 /**
  * Undo of `revoke-ingress` and of a group's containment; `current` must carry rule ids (readSecurityGroup with
- * `ruleIds`). A revoked rule is matched by its id, or where the read named none, by what it is. Refuses when the group moved on since: a revoked rule is
- * back, a narrowed or added rule changed or went, or (containment) any inbound rule appeared. Otherwise the revoked
- * rules are authorized again with their descriptions, narrowed rules modified back in place, added rules revoked.
+ * `ruleIds`). A revoked rule is matched by its id, or where the read named none, by what it is. Refuses when the
+ * group moved on since: a revoked rule is back, a narrowed or added rule changed or went, or (containment) any
+ * inbound rule appeared. Otherwise the revoked rules are authorized again with their descriptions, narrowed rules
+ * modified back in place, added rules revoked.
  */
 export async function restoreIngress(
   ec2: EC2Client,

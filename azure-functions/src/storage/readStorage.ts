@@ -4,6 +4,7 @@ import {
   type ContainerAccess,
   type Fix,
   parseArmId,
+  quiet,
   type ResourceRef,
   ResourceTypes,
   type RuleName,
@@ -126,12 +127,6 @@ function listSettings(clients: ArmClients, ref: ResourceRef): Promise<Diagnostic
     throw err;
   });
 }
-
-/** Settles to nothing: a read whose failure only matters once it is awaited must not be "unhandled" before. */
-const quiet = <T>(p: Promise<T>): Promise<T> => {
-  p.catch(() => {});
-  return p;
-};
 
 /**
  * The storage account's posture; null when it no longer exists. The account, its containers and its blob

@@ -15,3 +15,12 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
 }
+
+/**
+ * A promise started now and awaited later (reads sent together): marked handled at once, so that a failure before
+ * its await is not an unhandled rejection; the await still sees it.
+ */
+export function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
