@@ -14,7 +14,7 @@ import { localCertificate } from './tls.js';
 export interface ArmEmulatorOptions {
   /** Port to listen on; 0 (default) picks a free one. Always loopback. */
   port?: number;
-  /** Spec folder (`.../specification`); default: REFLEX_AZURE_SPECS or the repo's shared/specs/azure. */
+  /** Spec folder (`.../specification`); default: REFLEX_AZURE_SPECS or the specs vendored in sim/specs/azure. */
   specPath?: string;
   /** Validate every exchange with oav (default true). */
   validate?: boolean;

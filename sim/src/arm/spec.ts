@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -16,11 +16,26 @@ export const SPEC_FILES = [
   'monitor/resource-manager/Microsoft.Insights/preview/2021-05-01-preview/diagnosticsSettings_API.json',
 ] as const;
 
-/** `<repo parent>/shared/specs/azure/specification`, or `REFLEX_AZURE_SPECS`. */
+/** Where the vendored specs sit inside the `@reflex/sim` package (see `specs/azure/PROVENANCE.md`). */
+const VENDORED = join('specs', 'azure', 'specification');
+
+/**
+ * `REFLEX_AZURE_SPECS`, else the specs vendored in this package: found by walking up from this module to the
+ * package's own root, so it holds from `sim/src` under tsx, from a built `dist/`, and from
+ * `node_modules/@reflex/sim`. Nothing outside the package is read.
+ */
 export function specRoot(): string {
   const fromEnv = process.env['REFLEX_AZURE_SPECS'];
   if (fromEnv) return fromEnv;
-  return fileURLToPath(new URL('../../../../shared/specs/azure/specification', import.meta.url));
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = dirname(dir)) {
+    const candidate = join(dir, VENDORED);
+    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(
+    `the Azure REST specs are not in the @reflex/sim package above ${here} (${VENDORED}); set REFLEX_AZURE_SPECS`,
+  );
 }
 
 export type FinalStateVia = 'azure-async-operation' | 'location' | 'original-uri' | 'operation-location';
