@@ -8,7 +8,6 @@ import { sweepCommand } from './commands/sweep.js';
 import { UsageError } from './commands/target.js';
 import { undoCommand } from './commands/undo.js';
 import { validateCommand } from './commands/validate.js';
-import { runDemo } from './demo/index.js';
 import type { Io } from './io.js';
 import { EXIT } from './report.js';
 import { type CliDeps, type CommonOptions, DEFAULT_AUDIT_FILE, loadPolicy, Session } from './session.js';
@@ -40,6 +39,21 @@ function withCommon(cmd: Command): Command {
  * 2 bad input. Commander's own usage errors (unknown command or option, missing argument) throw a
  * CommanderError, which bin.ts turns into 2.
  */
+/** The demo module, or undefined (and a message) where the local clouds are not installed: a packed CLI. */
+async function loadDemo(io: Io): Promise<typeof import('./demo/index.js') | undefined> {
+  try {
+    return await import('./demo/index.js');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes('@reflex/sim')) throw err;
+    io.err(
+      'reflex demo runs the embedded local clouds, which ship with the repository, not with the packed CLI:\n' +
+        '  git clone <the Reflex repository> && cd reflex && npm ci && npm start\n',
+    );
+    return undefined;
+  }
+}
+
 export function buildProgram(io: Io, setExit: (code: number) => void, deps: CliDeps = {}): Command {
   const tty = deps.tty ?? process.stdout.isTTY === true;
   const env = deps.env ?? process.env;
@@ -144,8 +158,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void, deps: CliD
     .command('demo')
     .description('run Reflex on the embedded local clouds (moto + the ARM emulator): dry-run, enforce, undo, contain')
     .action(async () => {
+      // Loaded on demand: the demo needs the local clouds (@reflex/sim), which only a clone of the repository has.
+      const demo = await loadDemo(io);
+      if (!demo) return setExit(EXIT.badInput);
       setExit(
-        await runDemo(io, {
+        await demo.runDemo(io, {
           colour: deps.tty ?? colourWanted(process.stdout, env),
           width: tty ? (process.stdout.columns ?? 120) : 0,
         }),
