@@ -44,15 +44,17 @@ export interface DemoOptions {
 }
 
 export interface DemoClouds {
-  moto: MotoServer;
+  /** Absent when moto could not be had: the AWS half is skipped (said in two lines), the Azure half runs. */
+  moto?: MotoServer;
   emulator: ArmEmulator;
   /** Clients straight to moto. */
-  aws: AwsClients;
+  aws?: AwsClients;
 }
 
 /** What the demo did and claims, for whoever checks it against the clouds. */
 export interface DemoResult {
-  aws: AwsEstate;
+  /** Absent when the AWS half was skipped (no moto). */
+  aws?: AwsEstate;
   azure: AzureEstate;
   /** After enforcing: each seeded resource, compliant or not, as read back. */
   verified: { resource: ResourceRef; compliant: boolean; open: string[] }[];
@@ -166,8 +168,15 @@ class Demo {
     const [moto, emulator] = await Promise.allSettled([startMoto(), startArmEmulator({ subscriptionId: SUB })]);
     if (moto.status === 'fulfilled') stops.push(() => moto.value.stop());
     if (emulator.status === 'fulfilled') stops.push(() => emulator.value.stop());
-    if (moto.status === 'rejected') throw moto.reason;
     if (emulator.status === 'rejected') throw emulator.reason;
+    // Without moto the Azure half still runs: what is missing and how to get it, in two lines, then on.
+    if (moto.status === 'rejected' && !(moto.reason instanceof MotoUnavailableError)) throw moto.reason;
+    if (moto.status === 'rejected') {
+      for (const line of (moto.reason as Error).message.split('\n')) this.out(`   ${this.style.yellow(line)}`);
+      this.out(`   ARM emulator        ${emulator.value.endpoint}   ${this.style.dim(`up in ${ms(t)}`)}`);
+      this.out(this.style.yellow('   AWS: skipped (no moto); the Azure half runs'));
+      return { emulator: emulator.value };
+    }
     this.out(`   moto (AWS)          ${moto.value.endpoint}`);
     this.out(`   ARM emulator        ${emulator.value.endpoint}   ${this.style.dim(`both up in ${ms(t)}`)}`);
     const aws = createAwsClients(AWS_REGION, { endpoint: moto.value.endpoint, credentials: { ...MOTO_CREDENTIALS } });
@@ -176,7 +185,8 @@ class Demo {
 
   async run(clouds: DemoClouds): Promise<DemoResult> {
     const { emulator } = clouds;
-    this.awsAdapter = new AwsAdapter(() => clouds.aws);
+    const awsClients = clouds.aws;
+    if (awsClients) this.awsAdapter = new AwsAdapter(() => awsClients);
 
     this.heading(2, 'Seed a misconfigured estate');
     const t = performance.now();
@@ -184,15 +194,25 @@ class Demo {
       const r = await p;
       return [r, ms(t)] as const;
     };
-    const [[aws, tAws], [azure, tAzure]] = await Promise.all([timed(seedAws(clouds.aws)), timed(seedAzure(emulator))]);
-    this.out('   AWS    demo-public-read (public-read ACL), demo-public-policy (Principal "*"),');
-    this.out('          demo-unencrypted (encryption deleted, logging off), demo-web (22 and 3389 open to the world,');
-    this.out(`          5432 from 10.0.0.0/8), instance ${aws.instance.name}`);
+    const [seededAws, [azure, tAzure]] = await Promise.all([
+      awsClients ? timed(seedAws(awsClients)) : undefined,
+      timed(seedAzure(emulator)),
+    ]);
+    const [aws, tAws] = seededAws ?? [undefined, 'skipped'];
+    if (aws) {
+      this.out('   AWS    demo-public-read (public-read ACL), demo-public-policy (Principal "*"),');
+      this.out(
+        '          demo-unencrypted (encryption deleted, logging off), demo-web (22 and 3389 open to the world,',
+      );
+      this.out(`          5432 from 10.0.0.0/8), instance ${aws.instance.name}`);
+    } else this.out(this.style.yellow('   AWS    skipped (no moto)'));
     this.out('   Azure  stdemopublic (public, HTTP, TLS1_0), stdemoshare/public-assets (public container),');
     this.out('          nsg-demo (RDP from Internet, SSH from *)');
     this.out(
       this.style.dim(
-        `   ${aws.events.length} CloudTrail events (from the fixtures) and ${azure.events.length} Event Grid events (from the emulator); seeded in ${tAws} (AWS) and ${tAzure} (Azure)`,
+        aws
+          ? `   ${aws.events.length} CloudTrail events (from the fixtures) and ${azure.events.length} Event Grid events (from the emulator); seeded in ${tAws} (AWS) and ${tAzure} (Azure)`
+          : `   ${azure.events.length} Event Grid events (from the emulator); seeded in ${tAzure} (Azure)`,
       ),
     );
 
@@ -231,10 +251,7 @@ class Demo {
 
     this.heading(5, 'Verify: read every seeded resource back');
     const seeded = [
-      aws.publicRead,
-      aws.publicPolicy,
-      aws.unencrypted,
-      aws.webGroup,
+      ...(aws ? [aws.publicRead, aws.publicPolicy, aws.unencrypted, aws.webGroup] : []),
       azure.publicAccount,
       azure.containerAccount,
       azure.nsg,
@@ -250,13 +267,13 @@ class Demo {
       ),
     );
 
-    const result: DemoResult = { aws, azure, verified, contained: [], auditRecords: 0 };
+    const result: DemoResult = { ...(aws ? { aws } : {}), azure, verified, contained: [], auditRecords: 0 };
 
     this.heading(6, 'Undo one fix with the CLI (it restores the recorded before)');
     result.undone = await this.undoOne(clouds, enforced, azure, aws);
 
     this.heading(7, 'Contain with the CLI');
-    result.contained.push(await this.containInstance(clouds, aws));
+    if (aws) result.contained.push(await this.containInstance(clouds, aws));
     result.contained.push(
       await this.contain(azure.nsg, 'suspicious RDP logons, INC-2207', ['--endpoint', emulator.endpoint], clouds),
     );
@@ -272,11 +289,12 @@ class Demo {
       ];
       rows.push([ref, v.compliant ? this.style.green('yes') : this.style.yellow('no'), notes.join('; ')]);
     }
-    const instance = result.contained.find((c) => c.resource.id === aws.instance.id);
-    if (instance) rows.push([aws.instance, '-', instance.status]);
+    const instance = aws && result.contained.find((c) => c.resource.id === aws.instance.id);
+    if (aws && instance) rows.push([aws.instance, '-', instance.status]);
     this.out(this.endTable(rows));
     result.auditRecords = (await readFile(this.auditFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
     this.out(this.style.dim(`   audit trail: ${result.auditRecords} records (before and after of every change)`));
+    if (!aws) this.out(this.style.yellow('   AWS half: skipped (no moto; see step 1 for how to install it)'));
     return result;
   }
 
@@ -290,18 +308,22 @@ class Demo {
   /** Every event through the real handlers: the AWS events handler and the Azure Event Grid function. */
   private async handleEvents(
     clouds: DemoClouds,
-    aws: AwsEstate,
+    aws: AwsEstate | undefined,
     azure: AzureEstate,
     policy: Policy,
   ): Promise<Outcome[]> {
-    const events = createEventsHandler({
-      policy,
-      clients: () => clouds.aws,
-      tickets: this.tickets,
-      audit: this.audit,
-      logger: new Logger({ logLevel: 'SILENT' }),
-      account: aws.instance.account,
-    });
+    const awsClients = clouds.aws;
+    const events =
+      aws && awsClients
+        ? createEventsHandler({
+            policy,
+            clients: () => awsClients,
+            tickets: this.tickets,
+            audit: this.audit,
+            logger: new Logger({ logLevel: 'SILENT' }),
+            account: aws.instance.account,
+          })
+        : undefined;
     this.azureBot = configureBot({
       env: { REFLEX_POLICY: JSON.stringify(policy), REFLEX_SUBSCRIPTION_IDS: SUB },
       connection: { ...this.armConnection(clouds.emulator, BOT), pollIntervalMs: 10 },
@@ -310,9 +332,9 @@ class Demo {
     });
     const awsRun = (async () => {
       const out: Outcome[] = [];
-      for (const e of aws.events) {
+      for (const e of events ? (aws?.events ?? []) : []) {
         try {
-          out.push(...(await events(e)).outcomes);
+          out.push(...(await events!(e)).outcomes);
         } catch (err) {
           if (err instanceof TransientFailure) out.push(...err.report.outcomes);
           else throw err;
@@ -391,9 +413,9 @@ class Demo {
     return { code, out };
   }
 
-  private async undoOne(clouds: DemoClouds, enforced: Outcome[], azure: AzureEstate, aws: AwsEstate) {
+  private async undoOne(clouds: DemoClouds, enforced: Outcome[], azure: AzureEstate, aws: AwsEstate | undefined) {
     const candidates: { ref: ResourceRef; adapter: CloudAdapter; endpoint: string }[] = [
-      { ref: aws.webGroup, adapter: this.awsAdapter, endpoint: clouds.moto.endpoint },
+      ...(aws && clouds.moto ? [{ ref: aws.webGroup, adapter: this.awsAdapter, endpoint: clouds.moto.endpoint }] : []),
       { ref: azure.nsg, adapter: this.azureBot.adapter, endpoint: clouds.emulator.endpoint },
     ];
     for (const c of candidates) {
@@ -431,7 +453,7 @@ class Demo {
 
   /** The instance: every interface moved to a quarantine group with no rules. */
   private async containInstance(clouds: DemoClouds, aws: AwsEstate) {
-    const extra = ['--endpoint', clouds.moto.endpoint, '--region', AWS_REGION];
+    const extra = ['--endpoint', clouds.moto?.endpoint ?? '', '--region', AWS_REGION];
     return this.contain(aws.instance, 'crypto-miner alert GD-4471', extra, clouds);
   }
 }

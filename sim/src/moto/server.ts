@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { freeLoopbackPort } from './free-port.js';
+import { motoMissingMessage, motoVenvDir, planMoto, provisionMoto, venvPython } from './provision.js';
 
 const INSTALL_HINT = 'pip install "moto[server]"';
 
@@ -9,8 +11,9 @@ export class MotoUnavailableError extends Error {
   constructor(
     readonly reason: string,
     readonly python: string,
+    message?: string,
   ) {
-    super(`moto server is not available (${reason}). Install it with: ${INSTALL_HINT} (python: ${python})`);
+    super(message ?? `moto server is not available (${reason}). Install it with: ${INSTALL_HINT} (python: ${python})`);
   }
 }
 
@@ -26,8 +29,13 @@ export class MotoStartError extends Error {
 }
 
 export interface MotoOptions {
-  /** The Python interpreter. Default: `$REFLEX_PYTHON`, else `python3`. */
+  /**
+   * The Python interpreter, used as it is. Default: `$REFLEX_PYTHON`, else the project's `.reflex/moto` venv if it
+   * exists, else `python3`; when that one cannot run moto, moto is provisioned into the venv once per process.
+   */
   python?: string;
+  /** Where provisioning reports progress, a line at a time (default: stderr). */
+  progress?: (line: string) => void;
   /** Port to bind; default a free loopback port. */
   port?: number;
   /** How long to wait for the server to answer. Default 20 000 ms. */
@@ -84,7 +92,10 @@ const LAUNCHER = [
 const CHECK = 'import moto, moto.server, flask, flask_cors; print(moto.__version__)';
 
 function pythonOf(opts?: { python?: string }): string {
-  return opts?.python ?? process.env['REFLEX_PYTHON'] ?? 'python3';
+  if (opts?.python) return opts.python;
+  if (process.env['REFLEX_PYTHON']) return process.env['REFLEX_PYTHON'];
+  const venv = venvPython(motoVenvDir());
+  return existsSync(venv) ? venv : 'python3';
 }
 
 function missingModule(text: string): string | undefined {
@@ -265,7 +276,64 @@ async function launch(python: string, port: number, opts: MotoOptions): Promise<
  * The server dies with this process (exit hook, and a stdin watchdog for hard kills); call `stop()` when done.
  */
 export async function startMoto(opts: MotoOptions = {}): Promise<MotoServer> {
-  const python = pythonOf(opts);
+  try {
+    return await startWith(pythonOf(opts), opts);
+  } catch (err) {
+    if (!(err instanceof MotoUnavailableError) || opts.python !== undefined) throw err;
+    return startWith(await ensureMoto(err, opts.progress), opts);
+  }
+}
+
+/**
+ * The interpreter that runs moto: the default one (see `MotoOptions.python`) when it can, else the project venv,
+ * provisioned once. Throws MotoUnavailableError with the two-line message. For test setup and CI checks.
+ */
+export async function resolveMotoPython(progress?: (line: string) => void): Promise<string> {
+  const python = pythonOf();
+  const check = checkMoto({ python });
+  if (check.available) return python;
+  return ensureMoto(new MotoUnavailableError(check.reason, python), progress);
+}
+
+let provisioning: Promise<string> | undefined;
+
+/**
+ * The interpreter that can run moto when the default one cannot: the project venv, provisioned once per process.
+ * Throws MotoUnavailableError whose message is two lines: what is missing, and how to install it.
+ */
+export function ensureMoto(
+  failure: MotoUnavailableError,
+  progress: (line: string) => void = (line) => process.stderr.write(`  [moto] ${line}\n`),
+): Promise<string> {
+  provisioning ??= (async () => {
+    const venv = motoVenvDir();
+    const venvHasMoto = existsSync(venvPython(venv)) && checkMoto({ python: venvPython(venv) }).available;
+    const plan = planMoto({
+      python: failure.python,
+      explicit: false,
+      missing: /not found/.test(failure.reason) ? 'python' : 'module',
+      venv,
+      venvHasMoto,
+      alreadyTried: false,
+    });
+    if (plan.action === 'use') return plan.python;
+    const unavailable = (why: string) =>
+      new MotoUnavailableError(
+        why,
+        failure.python,
+        motoMissingMessage(failure.python === venvPython(venv) ? 'python3' : failure.python, why),
+      );
+    if (plan.action === 'give-up') throw unavailable(`${failure.reason}; ${plan.reason}`);
+    progress(`${failure.python} cannot run moto (${failure.reason}): provisioning it once into ${venv}`);
+    const result = await provisionMoto(plan.base, plan.venv, progress);
+    if (result.ok && checkMoto({ python: result.python }).available) return result.python;
+    const last = result.detail.split('\n').filter(Boolean).pop() ?? 'no output';
+    throw unavailable(`${failure.reason}, and installing it into ${venv} failed (${last.slice(0, 200)})`);
+  })();
+  return provisioning;
+}
+
+async function startWith(python: string, opts: MotoOptions): Promise<MotoServer> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = opts.port ?? (await freeLoopbackPort());
     const result = await launch(python, port, opts);
