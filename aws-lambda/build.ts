@@ -24,7 +24,7 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { coreBundlePlugins } from '@reflex/core/esbuild-plugins';
+import { coreBundlePlugins, nodeEsmBundle } from '@reflex/core/esbuild-plugins';
 import { analyzeMetafile, build, type Plugin } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -99,25 +99,11 @@ export async function buildBundles(opts: { analyze?: boolean } = {}): Promise<{ 
   const result = await build({
     entryPoints: HANDLERS.map((name) => ({ in: join(here, 'src', 'handlers', `${name}.ts`), out: name })),
     outdir: dist,
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    minify: true,
+    ...nodeEsmBundle,
     treeShaking: true,
     metafile: true,
     // The SDK is bundled too: the pinned version we tested, not whatever the runtime ships.
-    mainFields: ['module', 'main'],
     plugins: [inlineSchemaKeys, sdkVersionOnly, ...coreBundlePlugins, environmentCredentials],
-    // Some dependencies are CommonJS and call require(); ESM output needs one.
-    banner: {
-      js: "import { createRequire as __reflexCreateRequire } from 'node:module'; const require = __reflexCreateRequire(import.meta.url);",
-    },
-    legalComments: 'none',
-    logLevel: 'warning',
   });
   const outputs = Object.entries(result.metafile.outputs);
   const chunkBytes = outputs.filter(([f]) => f.includes('/chunks/')).reduce((sum, [, o]) => sum + o.bytes, 0);

@@ -8,7 +8,7 @@
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { coreBundlePlugins } from '@reflex/core/esbuild-plugins';
+import { coreBundlePlugins, nodeEsmBundle } from '@reflex/core/esbuild-plugins';
 import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,24 +19,9 @@ export async function buildCli(): Promise<string> {
   await build({
     entryPoints: [{ in: join(here, 'src', 'bin.ts'), out: 'reflex' }],
     outdir: dist,
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    minify: true,
-    mainFields: ['module', 'main'],
-    // @azure/functions-core exists only inside the Functions host; the library requires it lazily, as the Azure bundle does.
+    ...nodeEsmBundle,
     external: ['@reflex/sim', '@azure/functions-core'],
     plugins: [...coreBundlePlugins],
-    // Some dependencies are CommonJS and call require(); ESM output needs one.
-    banner: {
-      js: "import { createRequire as __reflexCreateRequire } from 'node:module'; const require = __reflexCreateRequire(import.meta.url);",
-    },
-    legalComments: 'none',
-    logLevel: 'warning',
   });
   return join(dist, 'reflex.mjs');
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Plugin } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 
 const sinks = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'tickets', 'sinks');
 
@@ -139,3 +139,25 @@ export const coreBundlePlugins: Plugin[] = [
   octokitScopesInUse,
   githubSinkOnDemand,
 ];
+
+/**
+ * What every Node bundle of ours shares (the Lambda handlers, the CLI): ESM for Node 20+, code split into
+ * `chunks/` so what a run does not import is never compiled, minified, and a `require` for the CommonJS
+ * dependencies that call it.
+ */
+export const nodeEsmBundle = {
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  mainFields: ['module', 'main'],
+  banner: {
+    js: "import { createRequire as __reflexCreateRequire } from 'node:module'; const require = __reflexCreateRequire(import.meta.url);",
+  },
+  legalComments: 'none',
+  logLevel: 'warning',
+} satisfies BuildOptions;
