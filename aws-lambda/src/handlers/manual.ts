@@ -223,8 +223,10 @@ function runManual(bot: Bot) {
         const target = { ref: ref!, trigger: { ...trigger, reason: request.reason! } };
         // The tag on the resource names the verified caller; a claimed name only as a claim.
         const tagActor = who.actor ?? (who.claimedBy ? `${who.claimedBy}, unverified` : undefined);
+        // The bot's own role keeps access to a locked-down bucket (so that undo works), listed or not.
+        const own = await bot.withOwnIdentity(scoped);
         const adapter = bot.adapter.withContainment({
-          lockdownExceptions: lockdownExceptions(scoped.identities.aws, bot.env),
+          lockdownExceptions: lockdownExceptions(own.identities.aws, bot.env),
           containment: { reason: request.reason!, ...(tagActor ? { actor: tagActor } : {}) },
         });
         const outcome = await contain(target, { ...ports, adapter });

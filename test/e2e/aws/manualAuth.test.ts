@@ -9,6 +9,7 @@ import {
   CreateSecurityGroupCommand,
   DescribeSecurityGroupRulesCommand,
 } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { type FunctionUrlEvent, type ManualReport, stsAssumeRole, stsCallerIdentity } from '@reflex/aws';
 import { MOTO_CREDENTIALS } from '@reflex/sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -184,6 +185,23 @@ describe('loop guard: the bot learns its own role from STS (no identities in the
     };
     return event;
   }
+
+  it('a bucket lock-down keeps the bot’s own role (from STS) able to undo it, with no identities in the policy', async () => {
+    await world.direct.s3.send(new CreateBucketCommand({ Bucket: 'evidence-bucket' }));
+    const credentials = await stsAssumeRole({ endpoint: world.moto.endpoint, credentials: { ...MOTO_CREDENTIALS } })({
+      roleArn: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/reflex-manual-us-east-1`,
+      sessionName: 'reflex-manual',
+    });
+    const callerIdentity = stsCallerIdentity({ endpoint: world.moto.endpoint, credentials });
+    const { manual } = handlers(world, policy({ identities: { aws: [] } }), { callerIdentity });
+    const report = await manual(
+      { action: 'contain', resource: 'arn:aws:s3:::evidence-bucket', reason: 'INC-9' },
+      FUNCTION_CONTEXT,
+    );
+    expect(report.outcomes[0]?.status).toBe('fixed');
+    const doc = (await world.direct.s3.send(new GetBucketPolicyCommand({ Bucket: 'evidence-bucket' }))).Policy!;
+    expect(doc).toContain(`arn:aws:iam::${MOTO_ACCOUNT_ID}:role/reflex-manual-us-east-1`);
+  });
 
   it('the event of its own write is ignored; a person’s identical write is fixed', async () => {
     // The bot's credentials are a session of its role, as in Lambda; STS (moto) says who that is.
