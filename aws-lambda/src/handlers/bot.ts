@@ -203,6 +203,8 @@ export function createBot(deps: BotDeps = {}): Bot {
       ? undefined
       : (deps.callerIdentity ?? (env.AWS_LAMBDA_FUNCTION_NAME ? stsCallerIdentity(aws) : undefined));
   const own = new OwnIdentity(lookup, (problem) => logger.warn('reflex.identity', { problem }));
+  // Asked now, while the policy and secrets load: the first event then rarely waits for it (errors are logged there).
+  if (lookup) void own.roleArn();
   let warnedUnknown = false;
   return {
     policy,
