@@ -108,15 +108,20 @@ function http(statusCode: number, body: unknown): HttpAnswer {
 const FORBIDDEN = new Set(['Unverified', 'NotAResponder', 'KillSwitchOn']);
 const BROKEN = new Set(['InvalidPolicy']);
 
-/** HTTP status of a manual report: refused 401/403, bad 400, failed 502, resource gone 404, else 200. */
+/**
+ * HTTP status of a manual report, as the Azure function answers: refused 401/403, bad 400, unknown resource or
+ * remediation 404, undo refused because the resource changed 409, failed 502, else 200.
+ */
 export function statusOf(report: ManualReport): number {
   const code = report.errors?.[0]?.code;
   if (code === 'Unverified') return 401;
   if (code && FORBIDDEN.has(code)) return 403;
   if (code && BROKEN.has(code)) return 500;
   if (code) return 400;
+  if (report.undo?.status === 'not-found') return 404;
+  if (report.undo?.status === 'refused') return 409;
   if (report.outcomes.some((o) => o.status === 'failed')) return 502;
-  const gone = (o: Outcome) => o.status === 'ignored' && /does not exist|no applied steps/.test(o.reason);
+  const gone = (o: Outcome) => o.status === 'ignored' && /does not exist/.test(o.reason);
   if (report.outcomes.length > 0 && report.outcomes.every(gone)) return 404;
   return 200;
 }

@@ -142,6 +142,10 @@ describe('refused and failed requests through the Function URL answer non-2xx', 
       ),
     );
     expect(missing.statusCode).toBe(404);
+    const unknown = await manual(
+      viaUrl({ action: 'undo', remediationId: 'con-unknown', reason: 'r' }, RESPONDER_SESSION),
+    );
+    expect(unknown.statusCode).toBe(404);
   });
 });
 
