@@ -24,7 +24,16 @@ export {
   TransientFailure,
 } from './handlers/bot.js';
 export { createEventsHandler } from './handlers/events.js';
-export { createManualHandler, lockdownExceptions, type ManualReport } from './handlers/manual.js';
+export {
+  createManualHandler,
+  type FunctionUrlEvent,
+  type HttpAnswer,
+  lockdownExceptions,
+  type ManualHandler,
+  type ManualReport,
+  statusOf,
+} from './handlers/manual.js';
+export { isResponder, type ManualInvocation, manualInvocation, respondersOf } from './handlers/manualCaller.js';
 export {
   type AssumeRole,
   type AssumeRoleRequest,
@@ -36,6 +45,7 @@ export {
   roleSessionName,
   stsAssumeRole,
 } from './memberAccounts.js';
+export { type CallerIdentity, OwnIdentity, roleArnOf, stsCallerIdentity } from './ownIdentity.js';
 export { exceptPrincipalPatterns, LOCKDOWN_SID } from './s3/containment.js';
 export {
   parseSecretReference,

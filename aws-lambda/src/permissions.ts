@@ -77,7 +77,9 @@ export type AwsUse =
   /** Ticket secrets resolved from Secrets Manager. */
   | { secret: 'tickets' }
   /** Reaching member accounts of an organisation. */
-  | { assume: 'member-account' };
+  | { assume: 'member-account' }
+  /** The bot learning its own role (the loop guard), at cold start. */
+  | { self: 'identity' };
 
 /** A grant that only applies to some deployments. */
 export type AwsGrantCondition = 'flow-logs-to-s3' | 'flow-logs-to-cloudwatch';
@@ -434,6 +436,14 @@ export const AWS_PERMISSIONS: readonly AwsCommandPermission[] = [
     grants: [g('member-account-role', 'sts:AssumeRole')],
     uses: [{ assume: 'member-account' }],
   },
+  // The bot's own role, for the loop guard (ownIdentity.ts). AWS answers GetCallerIdentity to every principal, even
+  // under an explicit deny: declared for the record, never granted (see awsUseNeeded).
+  {
+    sdk: 'client-sts',
+    command: 'GetCallerIdentity',
+    grants: [g('any', 'sts:GetCallerIdentity')],
+    uses: [{ self: 'identity' }],
+  },
 ];
 
 /** The kind of resource each rule reads on AWS (core's `appliesTo`, in AWS terms); checked against core in tests. */
@@ -493,6 +503,7 @@ export function awsUseNeeded(use: AwsUse, needs: AwsPermissionNeeds): boolean {
   if ('manual' in use) return needs.manual?.includes(use.manual) ?? false;
   if ('store' in use) return needs.stateStore === true;
   if ('secret' in use) return needs.ticketSecrets === true;
+  if ('self' in use) return false;
   return needs.memberAccounts === true;
 }
 

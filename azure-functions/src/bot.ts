@@ -19,6 +19,7 @@ import {
 } from '@reflex/core';
 import { AzureAdapter } from './adapter.js';
 import { ArmClientCache, type ArmConnection, armConnectionFromEnv } from './arm/clients.js';
+import { OwnIdentity } from './arm/ownIdentity.js';
 import { type StateStores, stateStoresFromEnv } from './state/tables.js';
 
 /** What can be swapped: tests point the bot at the emulator and keep tickets in memory. */
@@ -81,6 +82,8 @@ export class Bot {
   readonly state: StateStores;
   /** The environment the bot was configured from (app settings in Functions). */
   readonly env: NodeJS.ProcessEnv;
+  /** The identity the bot writes with, learnt from its own token: the loop guard needs no configuration. */
+  readonly own: OwnIdentity;
   private readonly ledger: EventLedger;
   private readonly blastRadius: BlastRadiusStore;
   private readonly tickets: TicketSink;
@@ -95,6 +98,9 @@ export class Bot {
     }
     const connection = options.connection ?? armConnectionFromEnv(env);
     this.clients = new ArmClientCache(connection);
+    this.own = new OwnIdentity(connection.credential, connection.endpoint, (problem) =>
+      console.warn(JSON.stringify({ kind: 'reflex.identity', problem })),
+    );
     const flow = this.policy?.rules.networkWithoutFlowLogs?.azure;
     this.adapter = new AzureAdapter(this.clients, {
       flowLogs: flow?.workspaceId ? { workspaceId: flow.workspaceId } : {},

@@ -8,6 +8,12 @@ param killSwitch bool
 param logAnalyticsWorkspaceId string
 param ticketSecrets object
 param sweepSubscriptionIds array
+@description('Entra ID app registration (client id) for App Service Authentication of the manual function; responders hold its Reflex.Responder app role. Empty: Easy Auth off, the function key alone (recorded as "function key").')
+param responderAppClientId string
+
+// Easy Auth on: the platform validates the Entra ID token and sets x-ms-client-principal*, and the bot trusts those
+// headers only because REFLEX_EASY_AUTH says the platform set them (without it they are forgeable and ignored).
+var easyAuth = !empty(responderAppClientId)
 
 var suffix = uniqueString(resourceGroup().id)
 var storageName = toLower(take('${namePrefix}${suffix}', 24))
@@ -100,6 +106,10 @@ var baseSettings = [
     name: 'REFLEX_SUBSCRIPTION_IDS'
     value: join(sweepSubscriptionIds, ',')
   }
+  {
+    name: 'REFLEX_EASY_AUTH'
+    value: easyAuth ? 'on' : 'off'
+  }
 ]
 // Key Vault references: the platform resolves them with the app's identity.
 var secretSettings = [for secret in items(ticketSecrets): {
@@ -144,6 +154,47 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// App Service Authentication (Entra ID) in front of the HTTP functions: an unauthenticated request gets 401 before
+// the code runs. Event Grid's deliveries (the system-key webhook, and the events webhook route) are excluded: they
+// authenticate with the function's keys and a validation handshake.
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (easyAuth) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: [
+        '/runtime/webhooks/eventgrid'
+        '/api/events'
+      ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: responderAppClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${responderAppClientId}'
+            responderAppClientId
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
+}
+
 // The app's own storage, by identity: the package and host state (blob), triggers (queue), Reflex's state (table).
 var storageRoles = {
   blobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -182,5 +233,6 @@ resource policyTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
 
 output functionAppName string = functionApp.name
 output principalId string = functionApp.identity.principalId
+output easyAuth bool = easyAuth
 output resourceTopicName string = resourceTopic.name
 output policyTopicName string = policyTopic.name

@@ -52,6 +52,9 @@ param sweepSubscriptionIds array = [
   subscription().subscriptionId
 ]
 
+@description('Entra ID app registration (client id) for App Service Authentication of the manual function; give responders its Reflex.Responder app role. Empty: Easy Auth off, the function key alone.')
+param responderAppClientId string = ''
+
 var reflex = loadJsonContent('generated/reflex.json')
 
 // The custom role: exactly the generated actions for this policy (azure-functions/src/permissions.ts).
@@ -76,6 +79,7 @@ module app 'app.bicep' = {
     logAnalyticsWorkspaceId: logAnalyticsWorkspaceId
     ticketSecrets: ticketSecrets
     sweepSubscriptionIds: sweepSubscriptionIds
+    responderAppClientId: responderAppClientId
   }
 }
 

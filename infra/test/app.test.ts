@@ -76,6 +76,21 @@ describe('the ready app', () => {
     expect(trust).toContain('"sts:ExternalId":"ext-7f3a"');
   }, 120_000);
 
+  it('responders: the manual function gets its AWS_IAM URL and grants for exactly those principals', async () => {
+    const responder = 'arn:aws:iam::111111111111:role/reflex-responder';
+    const resources = await synth({ policy: POLICY, responders: responder }, 'Reflex');
+    expect(resources.filter((r) => r.Type === 'AWS::Lambda::Url').map((r) => r.Properties.AuthType)).toEqual([
+      'AWS_IAM',
+    ]);
+    const grants = resources
+      .filter((r) => r.Type === 'AWS::Lambda::Permission' && r.Properties.Principal !== 'events.amazonaws.com')
+      .map((r) => [r.Properties.Principal, r.Properties.Action]);
+    expect(grants.sort()).toEqual([
+      [responder, 'lambda:InvokeFunction'],
+      [responder, 'lambda:InvokeFunctionUrl'],
+    ]);
+  }, 120_000);
+
   it('a bad account id in memberAccounts stops the synth with the reason', async () => {
     await expect(
       synth({ policy: POLICY, memberRole: 'reflex-member', memberAccounts: '2222-bad' }, 'Reflex'),

@@ -50,6 +50,7 @@ function roleActions(template: Template, roleLogicalIdPrefix: string): Set<strin
 
 const ONLY_OPEN_INGRESS: PolicyInput = { version: 1, mode: 'off', rules: { openIngress: { mode: 'enforce' } } };
 const EVERYTHING: PolicyInput = { version: 1, mode: 'enforce' };
+const RESPONDER = 'arn:aws:iam::123456789012:role/security/reflex-responder';
 
 describe('ReflexRemediation synthesizes offline', () => {
   it('functions: nodejs22.x on arm64 from the esbuild bundles, DLQ, retries and max event age', () => {
@@ -253,7 +254,7 @@ describe('member accounts (central bus): sts:AssumeRole on the member role only'
     expect(() => synth({ policy: EVERYTHING, memberAccountIds: ['210987654321'] })).toThrow(/memberAccountRoleName/);
   });
 
-  it('the member role trusts only the central reflex-* roles, and requires the external id when given', () => {
+  it('the member role trusts exactly the central events and manual roles, and requires the external id when given', () => {
     const app = new App();
     const member = new Stack(app, 'Member', { env: { ...ENV, account: '210987654321' } });
     new ReflexMemberAccount(member, 'Reflex', {
@@ -269,13 +270,99 @@ describe('member accounts (central bus): sts:AssumeRole on the member role only'
           Match.objectLike({
             Action: 'sts:AssumeRole',
             Condition: {
-              ArnLike: { 'aws:PrincipalArn': partitionArn(':iam::123456789012:role/reflex-*') },
+              ArnEquals: {
+                'aws:PrincipalArn': [
+                  {
+                    'Fn::Join': [
+                      '',
+                      ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/reflex-events-eu-west-1'],
+                    ],
+                  },
+                  {
+                    'Fn::Join': [
+                      '',
+                      ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/reflex-manual-eu-west-1'],
+                    ],
+                  },
+                ],
+              },
               StringEquals: { 'sts:ExternalId': 'o-example' },
             },
           }),
         ],
       },
     });
+  });
+});
+
+describe('manual function: responders only, by resource-based policy and Function URL (AWS_IAM)', () => {
+  const permissions = (template: Template) =>
+    Object.values(template.findResources('AWS::Lambda::Permission')) as { Properties: Record<string, unknown> }[];
+  const manualVariables = (template: Template) =>
+    (
+      Object.values(template.findResources('AWS::Lambda::Function')) as {
+        Properties: { Handler: string; Environment: { Variables: Record<string, unknown> } };
+      }[]
+    ).find((f) => f.Properties.Handler === 'manual.handler')!.Properties.Environment.Variables;
+
+  it('each responder: InvokeFunctionUrl (AWS_IAM) and InvokeFunction only through the URL; nobody else', () => {
+    const other = 'arn:aws:iam::123456789012:user/oncall';
+    const { template } = synth({ policy: EVERYTHING, responders: [RESPONDER, other, RESPONDER] });
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+    const granted = permissions(template).map((p) => ({
+      principal: p.Properties.Principal,
+      action: p.Properties.Action,
+      auth: p.Properties.FunctionUrlAuthType,
+      viaUrl: p.Properties.InvokedViaFunctionUrl,
+    }));
+    const manualPermissions = granted.filter((g) => g.principal !== 'events.amazonaws.com');
+    expect(manualPermissions).toEqual(
+      expect.arrayContaining([
+        { principal: RESPONDER, action: 'lambda:InvokeFunctionUrl', auth: 'AWS_IAM', viaUrl: undefined },
+        { principal: RESPONDER, action: 'lambda:InvokeFunction', auth: undefined, viaUrl: true },
+        { principal: other, action: 'lambda:InvokeFunctionUrl', auth: 'AWS_IAM', viaUrl: undefined },
+        { principal: other, action: 'lambda:InvokeFunction', auth: undefined, viaUrl: true },
+      ]),
+    );
+    expect(manualPermissions).toHaveLength(4);
+    // A direct InvokeFunction grant is only ever EventBridge's, on the events function.
+    for (const g of granted.filter((x) => x.action === 'lambda:InvokeFunction' && x.viaUrl !== true))
+      expect(g.principal).toBe('events.amazonaws.com');
+    expect(manualVariables(template).REFLEX_RESPONDERS).toBe(`${RESPONDER},${other}`);
+  });
+
+  it('no responders: no URL, no grant, and the function refuses contain and undo to everyone (REFLEX_RESPONDERS="")', () => {
+    const { template } = synth({ policy: EVERYTHING });
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+    expect(permissions(template).filter((p) => p.Properties.Principal !== 'events.amazonaws.com')).toEqual([]);
+    expect(manualVariables(template).REFLEX_RESPONDERS).toBe('');
+    expect(() => synth({ policy: EVERYTHING, responders: ['arn:aws:iam::123456789012:role/*'] })).toThrow(
+      /not an IAM role or user ARN/,
+    );
+    expect(() => synth({ policy: EVERYTHING, responders: ['*'] })).toThrow(/not an IAM role or user ARN/);
+  });
+
+  it('contain and undo writes follow the policy: a dry-run deployment’s manual role reads only', () => {
+    const dry = synth({ policy: { version: 1, mode: 'dry-run' } }).template;
+    const actions = [...roleActions(dry, 'ReflexManualRole')].filter((a) => !/^(logs|dynamodb|sqs):/.test(a));
+    expect(actions.length).toBeGreaterThan(10);
+    for (const a of actions) expect(a).toMatch(/:(Get|List|Describe)/);
+    const enforced = [...roleActions(synth({ policy: EVERYTHING }).template, 'ReflexManualRole')];
+    expect(enforced).toContain('ec2:ModifyNetworkInterfaceAttribute');
+  });
+
+  it('member role: a dry-run policy grants no contain or undo writes there either', () => {
+    const app = new App();
+    const member = new Stack(app, 'Member', { env: { ...ENV, account: '210987654321' } });
+    new ReflexMemberAccount(member, 'Reflex', {
+      policy: { version: 1, mode: 'dry-run' },
+      centralAccountId: ENV.account,
+      centralEventBusArn: 'arn:aws:events:eu-west-1:123456789012:event-bus/reflex-central',
+    });
+    const actions = [...roleActions(Template.fromStack(member), 'ReflexRole')];
+    expect(actions.length).toBeGreaterThan(10);
+    for (const a of actions) expect(a).toMatch(/:(Get|List|Describe)/);
   });
 });
 
@@ -474,6 +561,7 @@ describe('cdk-nag and cfn-lint', () => {
       managedConfigRules: true,
       memberAccountRoleName: 'reflex-member',
       ticketSecrets: { REFLEX_SLACK_WEBHOOK_URL: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack' },
+      responders: [RESPONDER],
     });
     const member = new Stack(app, 'Member', { env: { ...ENV, account: '210987654321' } });
     new ReflexMemberAccount(member, 'Reflex', {

@@ -206,6 +206,38 @@ describe('app.bicep: Flex Consumption, identity-based storage, Application Insig
   });
 });
 
+describe('app.bicep: App Service Authentication (Entra ID) in front of the manual function', () => {
+  it('authsettingsV2: required, 401 for the unauthenticated, Entra ID with the responder app; Event Grid paths excluded', () => {
+    const declaration = decl('app.bicep', 'resource_declaration', 'authSettings');
+    expect(resourceType(declaration)).toBe('Microsoft.Web/sites/config');
+    // Deployed exactly when a responder app is given (the same condition as the app setting below).
+    const conditional = named(declaration).at(-1)!;
+    expect(conditional.type).toBe('if_statement');
+    expect(named(conditional)[0]!.text).toBe('(easyAuth)');
+    const auth = named(conditional)[1]!;
+    expect(str(prop(auth, 'name'))).toBe('authsettingsV2');
+    expect(prop(auth, 'parent').text).toBe('functionApp');
+    expect(prop(auth, 'properties.platform.enabled').text).toBe('true');
+    expect(prop(auth, 'properties.globalValidation.requireAuthentication').text).toBe('true');
+    expect(str(prop(auth, 'properties.globalValidation.unauthenticatedClientAction'))).toBe('Return401');
+    const excluded = named(prop(auth, 'properties.globalValidation.excludedPaths')).map(str);
+    expect(excluded).toEqual(['/runtime/webhooks/eventgrid', '/api/events']);
+    const aad = prop(auth, 'properties.identityProviders.azureActiveDirectory');
+    expect(prop(aad, 'enabled').text).toBe('true');
+    expect(prop(aad, 'registration.clientId').text).toBe('responderAppClientId');
+    expect(prop(aad, 'registration.openIdIssuer').text).toContain('tenant().tenantId');
+  });
+
+  it('REFLEX_EASY_AUTH is on exactly when authsettingsV2 is deployed (the bot trusts the principal headers only then)', () => {
+    expect(named(decl('app.bicep', 'variable_declaration', 'easyAuth'))[1]!.text).toBe('!empty(responderAppClientId)');
+    const settings = named(decl('app.bicep', 'variable_declaration', 'baseSettings'))[1]!;
+    const easy = named(settings).find((o) => o.type === 'object' && str(prop(o, 'name')) === 'REFLEX_EASY_AUTH');
+    expect(easy && prop(easy, 'value').text).toBe("easyAuth ? 'on' : 'off'");
+    const module = decl('main.bicep', 'module_declaration', 'app');
+    expect(prop(module, 'params.responderAppClientId').text).toBe('responderAppClientId');
+  });
+});
+
 describe('events.bicep: the subscriptions deliver exactly what the parser handles', () => {
   it('resource events: AzureFunction endpoint, the event types, data.operationName in the generated list', () => {
     const sub = decl('events.bicep', 'resource_declaration', 'resourceEvents');

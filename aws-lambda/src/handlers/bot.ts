@@ -36,6 +36,7 @@ import {
   memberRoleArn,
   roleSessionName,
 } from '../memberAccounts.js';
+import { type CallerIdentity, OwnIdentity, stsCallerIdentity } from '../ownIdentity.js';
 import { resolveSecretReferences, type SecretOptions } from '../secrets.js';
 import { DynamoDbAuditStore, DynamoDbBlastRadiusStore, DynamoDbEventLedger } from '../state/dynamodb.js';
 
@@ -73,6 +74,11 @@ export interface BotDeps {
   /** Sends AssumeRole for member accounts (`REFLEX_MEMBER_ROLE_NAME`). Default: STS, loaded on first use. */
   assumeRole?: AssumeRole;
   onAlarm?: (alarm: Alarm) => void;
+  /**
+   * How the bot learns its own role for the loop guard. Default: sts:GetCallerIdentity with `awsOptions`, once per
+   * container, when running in Lambda (AWS_LAMBDA_FUNCTION_NAME); elsewhere (tests, the CLI) none unless given.
+   */
+  callerIdentity?: CallerIdentity | false;
 }
 
 /** Lambda's context, as far as Reflex reads it. */
@@ -111,6 +117,8 @@ export interface Bot {
    * own way.
    */
   policyFor(policy: Policy, refs: Iterable<Pick<ResourceRef, 'account' | 'partition'>>): Policy;
+  /** The policy with the bot's own role (learnt from STS once per container) among its identities. */
+  withOwnIdentity(policy: Policy): Promise<Policy>;
 }
 
 /** A failure worth Lambda's retry (and, past it, the dead-letter queue): throttling, 5xx, timeouts. */
@@ -190,6 +198,13 @@ export function createBot(deps: BotDeps = {}): Bot {
     return prepared ?? Promise.resolve();
   };
   const auditStore = 'byRemediation' in audit ? (audit as AuditStore) : undefined;
+  const lookup =
+    deps.callerIdentity === false
+      ? undefined
+      : (deps.callerIdentity ?? (env.AWS_LAMBDA_FUNCTION_NAME ? stsCallerIdentity(aws) : undefined));
+  const own = new OwnIdentity(lookup, (problem) => logger.warn('reflex.identity', { problem }));
+  // Asked now, while the policy and secrets load: the first event then rarely waits for it (errors are logged there).
+  if (lookup) void own.roleArn();
   let warnedUnknown = false;
   return {
     policy,
@@ -225,6 +240,7 @@ export function createBot(deps: BotDeps = {}): Bot {
         'REFLEX_MEMBER_ROLE_NAME (the role ReflexMemberAccount deploys there); nothing was read or changed'
       );
     },
+    withOwnIdentity: (p) => own.policyWithOwn(p),
     policyFor(p, refs) {
       if (!member || !ownAccount) return p;
       const extra = [...refs]

@@ -103,8 +103,10 @@ export function createEventsHandler(deps: BotDeps = {}) {
         }
         // Another account's resources: through its member role, or ignored (no cloud call) without one.
         const { targets, refused } = reachable(bot, dedupe([...parsed.targets, ...resolved]));
+        // The loop guard: the bot's own role, learnt without configuration, when some target names a caller.
+        const named = targets.some((t) => t.trigger.actor || t.trigger.actorIds?.length);
         const forTargets = bot.policyFor(
-          policy,
+          named ? await bot.withOwnIdentity(policy) : policy,
           targets.map((t) => t.ref),
         );
         const report = await handleTargets(parsed.eventId, targets, forTargets, bot.ports, bot.concurrency);

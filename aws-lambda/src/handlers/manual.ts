@@ -31,18 +31,107 @@ import {
   sweepOptions,
   TransientFailure,
 } from './bot.js';
+import { isResponder, manualInvocation, respondersOf } from './manualCaller.js';
 
 /** What the manual handler answers: the report, and for `undo` the engine's own result (steps, differences). */
 export type ManualReport = Report & { undo?: UndoResult };
 
+/** A name a caller gives itself is recorded, bounded: it is not evidence of anything. */
+const MAX_CLAIMED_BY = 256;
+
+/** A Function URL request (payload format 2.0), as far as its shape tells it from a direct Invoke's payload. */
+export interface FunctionUrlEvent {
+  version: '2.0';
+  requestContext: { http: { method: string }; authorizer?: { iam?: { userArn?: string } } };
+  body?: string;
+  isBase64Encoded?: boolean;
+}
+
+/** A Function URL request gets an HTTP answer; a direct Invoke's payload gets the report. */
+export interface ManualHandler {
+  (input: FunctionUrlEvent, context?: InvocationContext): Promise<HttpAnswer>;
+  (input: unknown, context?: InvocationContext): Promise<ManualReport>;
+}
+
+/** What a Function URL answers (payload format 2.0). */
+export interface HttpAnswer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Who asked, as recorded: the verified caller as the actor, the payload's name only as a claim. */
+interface Who {
+  actor?: string;
+  claimedBy?: string;
+  via: 'function-url' | 'direct-invoke';
+}
+
 /**
- * Direct invocation: `{ action, resource | remediationId, reason, dryRun?, requestedBy?, rules? }` with action
- * `remediate` | `sweep` | `contain` | `undo`. `contain` and `undo` need a reason; every manual action is logged with
- * who asked and why (`reflex.manual`), and contain/undo also land in the audit trail.
+ * The manual function: `{ action, resource | remediationId, reason, dryRun?, requestedBy?, rules? }` with action
+ * `remediate` | `sweep` | `contain` | `undo`, invoked directly or through its Function URL (AWS_IAM auth). Who: the
+ * URL's SigV4-verified caller (requestContext.authorizer.iam.userArn); a direct Invoke has none. `requestedBy` is
+ * recorded as `claimedBy`, never as the actor. Where the deployment names its responders (REFLEX_RESPONDERS, set by
+ * the CDK construct), contain and undo need a verified responder. Contain and undo refuse while the kill switch is
+ * on (dry-runs still answer). Every manual action is logged (`reflex.manual`); contain and undo are audited.
+ * Through the URL, a refused request answers 401/403, a bad one 400, a failed one 502 (503 when a retry may help).
  */
-export function createManualHandler(deps: BotDeps = {}) {
+export function createManualHandler(deps: BotDeps = {}): ManualHandler {
   const bot = createBot(deps);
-  return async function handleManual(input: unknown, context?: InvocationContext): Promise<ManualReport> {
+  const run = runManual(bot);
+  return async function handleManual(input: unknown, context?: InvocationContext): Promise<never> {
+    return (await answer(input, context)) as never;
+  } as ManualHandler;
+
+  async function answer(input: unknown, context?: InvocationContext): Promise<ManualReport | HttpAnswer> {
+    const invocation = manualInvocation(input);
+    if (invocation.via === 'direct-invoke') return run(invocation.payload, context, { via: 'direct-invoke' });
+    if ('error' in invocation) return http(400, { errors: [{ code: 'MalformedEvent', message: invocation.error }] });
+    try {
+      const report = await run(invocation.payload, context, {
+        via: 'function-url',
+        ...(invocation.callerArn ? { actor: invocation.callerArn } : {}),
+      });
+      return http(statusOf(report), report);
+    } catch (err) {
+      if (err instanceof TransientFailure) return http(503, err.report);
+      throw err;
+    }
+  }
+}
+
+function http(statusCode: number, body: unknown): HttpAnswer {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** Error codes a request is refused with (403), and those that mean the bot is broken (500); the rest are 400. */
+const FORBIDDEN = new Set(['Unverified', 'NotAResponder', 'KillSwitchOn']);
+const BROKEN = new Set(['InvalidPolicy']);
+
+/**
+ * HTTP status of a manual report, as the Azure function answers: refused 401/403, bad 400, unknown resource or
+ * remediation 404, undo refused because the resource changed 409, failed 502, else 200.
+ */
+export function statusOf(report: ManualReport): number {
+  const code = report.errors?.[0]?.code;
+  if (code === 'Unverified') return 401;
+  if (code && FORBIDDEN.has(code)) return 403;
+  if (code && BROKEN.has(code)) return 500;
+  if (code) return 400;
+  if (report.undo?.status === 'not-found') return 404;
+  if (report.undo?.status === 'refused') return 409;
+  if (report.outcomes.some((o) => o.status === 'failed')) return 502;
+  const gone = (o: Outcome) => o.status === 'ignored' && /does not exist/.test(o.reason);
+  if (report.outcomes.length > 0 && report.outcomes.every(gone)) return 404;
+  return 200;
+}
+
+function runManual(bot: Bot) {
+  return async function run(
+    input: unknown,
+    context: InvocationContext | undefined,
+    caller: Who,
+  ): Promise<ManualReport> {
     const policy = bot.policy();
     if (policy instanceof PolicyError) return finish(bot, invalidPolicyReport(policy), 'invalid policy');
     await bot.prepare(policy);
@@ -53,6 +142,15 @@ export function createManualHandler(deps: BotDeps = {}) {
       const code = err instanceof ReflexError ? err.code : 'MalformedEvent';
       return finish(bot, { outcomes: [], errors: [{ code, message: errorMessage(err) }] }, 'invalid request');
     }
+    const who: Who = {
+      ...caller,
+      ...(request.requestedBy ? { claimedBy: request.requestedBy.slice(0, MAX_CLAIMED_BY) } : {}),
+    };
+    const refused = refuse(request, who, policy.killSwitch, respondersOf(bot.env));
+    if (refused) {
+      bot.logger.warn('reflex.manual', { ...manualLog(request, 'refused', 'refused', who), refused });
+      return finish(bot, { outcomes: [], errors: [refused] }, 'manual refused');
+    }
     const eventId = `manual-${context?.awsRequestId ?? randomUUID()}`;
     bot.begin(context, eventId);
     const account = accountOf(context, bot.account);
@@ -61,13 +159,9 @@ export function createManualHandler(deps: BotDeps = {}) {
       source: 'manual',
       eventId,
       eventName: request.action,
-      ...(request.reason || request.requestedBy
-        ? {
-            reason: [request.reason, request.requestedBy && `requested by ${request.requestedBy}`]
-              .filter(Boolean)
-              .join('; '),
-          }
-        : {}),
+      ...(request.reason ? { reason: request.reason } : {}),
+      ...(who.actor ? { actor: who.actor } : {}),
+      ...(who.claimedBy ? { claimedBy: who.claimedBy } : {}),
       ...(request.dryRun ? { dryRun: true } : {}),
     };
     // Without the ledger: a person asked, so the request runs even if an identical one ran before.
@@ -91,7 +185,7 @@ export function createManualHandler(deps: BotDeps = {}) {
     // A resource in another account: through its member role (REFLEX_MEMBER_ROLE_NAME), else refused unread.
     const refusal = ref ? bot.refusal(ref.account) : undefined;
     if (ref && refusal) {
-      bot.logger.info('reflex.manual', manualLog(request, eventId, 'ignored'));
+      bot.logger.info('reflex.manual', manualLog(request, eventId, 'ignored', who));
       return finish(bot, { outcomes: [{ status: 'ignored', resource: ref, trigger, reason: refusal }] }, 'manual');
     }
     const scoped = ref ? bot.policyFor(policy, [ref]) : policy;
@@ -131,30 +225,64 @@ export function createManualHandler(deps: BotDeps = {}) {
         }
       }
       case 'contain': {
-        const who = request.requestedBy;
-        const target = {
-          ref: ref!,
-          trigger: { ...trigger, reason: request.reason!, ...(who ? { actor: who } : {}) },
-        };
+        const target = { ref: ref!, trigger: { ...trigger, reason: request.reason! } };
+        // The tag on the resource names the verified caller; a claimed name only as a claim.
+        const tagActor = who.actor ?? (who.claimedBy ? `${who.claimedBy}, unverified` : undefined);
+        // The bot's own role keeps access to a locked-down bucket (so that undo works), listed or not.
+        const own = await bot.withOwnIdentity(scoped);
         const adapter = bot.adapter.withContainment({
-          lockdownExceptions: lockdownExceptions(scoped.identities.aws, bot.env),
-          containment: { reason: request.reason!, ...(who ? { actor: who } : {}) },
+          lockdownExceptions: lockdownExceptions(own.identities.aws, bot.env),
+          containment: { reason: request.reason!, ...(tagActor ? { actor: tagActor } : {}) },
         });
         const outcome = await contain(target, { ...ports, adapter });
-        bot.logger.info('reflex.manual', manualLog(request, eventId, outcome.status, outcome.remediationId));
+        bot.logger.info('reflex.manual', manualLog(request, eventId, outcome.status, who, outcome.remediationId));
         return finish(bot, { outcomes: [outcome] }, 'manual contain');
       }
       case 'undo':
-        return undoAction(bot, request, trigger, ports, account, region, eventId);
+        return undoAction(bot, request, trigger, ports, account, region, eventId, who);
     }
   };
 }
 
-function manualLog(request: ManualRequest, eventId: string, status: string, remediationId?: string) {
+/**
+ * Why a request is refused before anything is read, or undefined. Contain and undo (not their dry-runs) stop while
+ * the kill switch is on, and need a verified responder where the deployment names responders.
+ */
+function refuse(
+  request: ManualRequest,
+  who: Who,
+  killSwitch: boolean,
+  responders: string[] | undefined,
+): { code: string; message: string } | undefined {
+  if ((request.action !== 'contain' && request.action !== 'undo') || request.dryRun) return undefined;
+  const nothing = 'nothing was read or changed';
+  if (killSwitch)
+    return {
+      code: 'KillSwitchOn',
+      message: `the kill switch is on (REFLEX_KILL_SWITCH or the policy's killSwitch): ${request.action} is refused until it is off; ${nothing}`,
+    };
+  if (responders === undefined) return undefined;
+  if (!who.actor)
+    return {
+      code: 'Unverified',
+      message:
+        `${request.action} needs a verified caller: call the function URL with AWS_IAM auth (SigV4), as one of ` +
+        `the responders the deployment names (a direct Invoke carries no caller; requestedBy is only a claim); ${nothing}`,
+    };
+  if (!isResponder(who.actor, responders))
+    return {
+      code: 'NotAResponder',
+      message: `${who.actor} is not one of the responders this deployment names (REFLEX_RESPONDERS); ${nothing}`,
+    };
+  return undefined;
+}
+
+function manualLog(request: ManualRequest, eventId: string, status: string, who: Who, remediationId?: string) {
   return {
     action: request.action,
     eventId,
-    requestedBy: request.requestedBy ?? 'unknown (direct invoke without requestedBy)',
+    actor: who.actor ?? `unverified (${who.via})`,
+    ...(who.claimedBy ? { claimedBy: who.claimedBy } : {}),
     reason: request.reason,
     dryRun: request.dryRun === true,
     status,
@@ -181,12 +309,20 @@ async function undoAction(
   account: string,
   region: string,
   eventId: string,
+  caller: Who,
 ): Promise<ManualReport> {
   const id = request.remediationId!;
   const fallback = awsRefs.account(account || '000000000000', region);
-  const who = { reason: request.reason!, ...(request.requestedBy ? { actor: request.requestedBy } : {}) };
+  const who = {
+    reason: request.reason!,
+    ...(caller.actor ? { actor: caller.actor } : {}),
+    ...(caller.claimedBy ? { claimedBy: caller.claimedBy } : {}),
+  };
   const answer = (outcome: Outcome, result?: UndoResult): ManualReport => {
-    bot.logger.info('reflex.manual', { ...manualLog(request, eventId, outcome.status, id), undo: result?.status });
+    bot.logger.info('reflex.manual', {
+      ...manualLog(request, eventId, outcome.status, caller, id),
+      undo: result?.status,
+    });
     return { ...finish(bot, { outcomes: [outcome] }, 'manual undo'), ...(result ? { undo: result } : {}) };
   };
   const store = bot.auditStore;
@@ -269,7 +405,7 @@ async function checkUndo(id: string, records: AuditRecord[], ports: Bot['ports']
 }
 
 let shared: ReturnType<typeof createManualHandler> | undefined;
-export const handler = (event: unknown, context?: InvocationContext): Promise<Report> => {
+export const handler = (event: unknown, context?: InvocationContext): Promise<Report | HttpAnswer> => {
   shared ??= createManualHandler();
   return shared(event, context);
 };

@@ -31,12 +31,14 @@ export async function handleDelivery(body: unknown, context: InvocationContext):
     return report;
   }
   const ports = b.ports(context);
+  // The loop guard knows the bot's own managed identity whether or not the policy lists it.
+  const policy = await b.own.policyWithOwn(b.policy);
   for (const v of parseDelivery(body)) {
     if (v.kind === 'targets') {
       const { targets, failed } = await resolveFlowLogTargets(b, v.targets);
       report.outcomes.push(...failed);
       if (targets.length === 0) continue;
-      const r = await handleTargets(v.eventId, targets, b.policy, ports);
+      const r = await handleTargets(v.eventId, targets, policy, ports);
       report.outcomes.push(...r.outcomes);
     } else if (v.kind === 'validation') {
       // Only reached on the HTTP path; with app.eventGrid the Functions host answers validation itself.

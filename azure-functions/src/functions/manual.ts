@@ -5,6 +5,7 @@ import {
   EventParseError,
   errorMessage,
   handleTargets,
+  type Outcome,
   parseArmId,
   parseManualRequest,
   ResourceTypes,
@@ -15,20 +16,57 @@ import type { AzureAdapter } from '../adapter.js';
 import { bot } from '../bot.js';
 import { governedResource } from '../events/index.js';
 import { isTransientReport, logOutcomes } from '../report.js';
+import { manualCaller, RESPONDER_ROLE } from './principal.js';
 import { sweep } from './sweep.js';
+
+/** A name a caller gives itself is recorded, bounded: it is not evidence of anything. */
+const MAX_CLAIMED_BY = 256;
 
 const bad = (message: string): HttpResponseInit => ({ status: 400, jsonBody: { error: 'MalformedEvent', message } });
 
 /** HTTP status of an undo: done (or done before) 200, unknown id 404, refused because the resource changed 409. */
 const UNDO_STATUS = { undone: 200, 'already-undone': 200, 'not-found': 404, refused: 409, failed: 502 } as const;
 
+/** HTTP status of an outcome: done or planned 200, resource gone 404, failed 502 (503 when a retry may help). */
+function outcomeStatus(outcomes: Outcome[]): number {
+  if (outcomes.some((o) => o.transient)) return 503;
+  if (outcomes.some((o) => o.status === 'failed')) return 502;
+  if (outcomes.length > 0 && outcomes.every((o) => o.status === 'ignored' && /does not exist/.test(o.reason)))
+    return 404;
+  return 200;
+}
+
+const refused = (status: 401 | 403, error: string, message: string): HttpResponseInit => ({
+  status,
+  jsonBody: { error, message: `${message}; nothing was changed` },
+});
+
 /**
  * Manual invocation (`app.http`, function key), the same contract as the AWS manual handler:
  * `{ action, resource | remediationId, reason, dryRun?, requestedBy?, rules? }`. `reason` is required for
- * contain and undo; every manual action is logged with who (`requestedBy`, else the caller the platform names)
- * and why, and contain and undo are audited with both.
+ * contain and undo. Who: the Entra ID principal App Service Authentication vouches for (REFLEX_EASY_AUTH=on, set by
+ * the Bicep with authsettingsV2), which must hold the Reflex.Responder app role; without Easy Auth, "function key".
+ * `requestedBy` is recorded as `claimedBy`, never as the actor. Contain and undo refuse while the kill switch is on.
+ * A refused request answers 401/403, a bad one 400, a failed one 502 (503 when a retry may help).
  */
 export async function reflexManual(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const b = bot();
+  const caller = manualCaller(request, b.env);
+  if ('error' in caller) {
+    context.warn(JSON.stringify({ kind: 'reflex.manual', refused: caller.error }));
+    return refused(401, 'Unauthenticated', caller.error);
+  }
+  if (caller.verified && !caller.roles.includes(RESPONDER_ROLE)) {
+    context.warn(JSON.stringify({ kind: 'reflex.manual', refused: 'not a responder', actor: caller.actor }));
+    return refused(403, 'NotAResponder', `${caller.actor} does not hold the ${RESPONDER_ROLE} app role`);
+  }
+  if (!caller.verified && caller.ignoredHeaders)
+    context.warn(
+      JSON.stringify({
+        kind: 'reflex.manual',
+        ignored: 'x-ms-client-principal* headers sent while App Service Authentication is off (forgeable)',
+      }),
+    );
   let input: unknown;
   try {
     input = await request.json();
@@ -42,21 +80,32 @@ export async function reflexManual(request: HttpRequest, context: InvocationCont
     return bad(err instanceof EventParseError ? err.message : errorMessage(err));
   }
   if (req.account) return bad('account is an AWS field: an ARM id names its subscription');
-  const b = bot();
   if (!b.policy) {
     return { status: 500, jsonBody: { error: 'InvalidPolicy', problems: b.policyProblems } };
   }
-  const who = req.requestedBy ?? callerOf(request);
+  const who = {
+    actor: caller.actor,
+    ...(req.requestedBy ? { claimedBy: req.requestedBy.slice(0, MAX_CLAIMED_BY) } : {}),
+  };
   context.info(
     JSON.stringify({
       kind: 'reflex.manual',
       action: req.action,
       resource: req.resource ?? req.remediationId,
       reason: req.reason,
-      requestedBy: who,
+      ...who,
+      verified: caller.verified,
       dryRun: req.dryRun === true,
     }),
   );
+  // The kill switch stops every write the bot makes, a responder's contain and undo included (dry-runs still answer).
+  if ((req.action === 'contain' || req.action === 'undo') && !req.dryRun && b.policy.killSwitch) {
+    return refused(
+      403,
+      'KillSwitchOn',
+      `the kill switch is on (REFLEX_KILL_SWITCH or the policy's killSwitch): ${req.action} is refused until it is off`,
+    );
+  }
   if (req.action === 'undo') {
     const ports = b.ports(context);
     const store = b.auditStore(context);
@@ -79,12 +128,9 @@ export async function reflexManual(request: HttpRequest, context: InvocationCont
       req.remediationId!,
       store,
       { ...ports, ledger: undefined },
-      {
-        reason: req.reason!,
-        ...(who ? { actor: who } : {}),
-      },
+      { reason: req.reason!, ...who },
     );
-    context.info(JSON.stringify({ kind: 'reflex.undo', ...result, requestedBy: who, reason: req.reason }));
+    context.info(JSON.stringify({ kind: 'reflex.undo', ...result, ...who, reason: req.reason }));
     return { status: UNDO_STATUS[result.status], jsonBody: result };
   }
   if (req.action === 'sweep') {
@@ -98,7 +144,7 @@ export async function reflexManual(request: HttpRequest, context: InvocationCont
       }
     }
     const report = await sweep(context, subs);
-    return { status: report.errors?.length ? 400 : 200, jsonBody: report };
+    return { status: report.errors?.length ? 400 : outcomeStatus(report.outcomes), jsonBody: report };
   }
   const governed = governedResource(req.resource!);
   if (!governed.ok) return bad(`resource ${req.resource}: ${governed.reason}`);
@@ -113,20 +159,22 @@ export async function reflexManual(request: HttpRequest, context: InvocationCont
       eventId,
       ...(req.reason ? { reason: req.reason } : {}),
       ...(req.dryRun ? { dryRun: true } : {}),
-      ...(who ? { actor: who } : {}),
+      ...who,
     },
     ...(req.rules ? { rules: req.rules } : {}),
   };
   if (req.action === 'contain') {
     const ports = b.ports(context);
-    const adapter = b.adapter.withContainment({ reason: req.reason!, ...(who ? { actor: who } : {}) });
+    // The tag on the resource names the verified caller; a claimed name only as a claim.
+    const noteActor = who.claimedBy ? `${who.actor}, claimed ${who.claimedBy}` : who.actor;
+    const adapter = b.adapter.withContainment({ reason: req.reason!, actor: noteActor });
     const outcome = await contain(target, { ...ports, adapter, ledger: undefined });
     logOutcomes(context, [outcome]);
-    return { status: outcome.transient ? 503 : 200, jsonBody: { outcomes: [outcome] } };
+    return { status: outcomeStatus([outcome]), jsonBody: { outcomes: [outcome] } };
   }
   const report = await handleTargets(eventId, [target], b.policy, b.ports(context));
   logOutcomes(context, report.outcomes);
-  return { status: isTransientReport(report) ? 503 : 200, jsonBody: report };
+  return { status: isTransientReport(report) ? 503 : outcomeStatus(report.outcomes), jsonBody: report };
 }
 
 /** Undo with `dryRun`: reads only, and says whether undo would restore or refuse (and why). */
@@ -157,12 +205,4 @@ async function previewUndo(remediationId: string, store: AuditStore, adapter: Az
       : `undo would restore the recorded before of ${steps.length} step(s); nothing was changed`,
     steps,
   };
-}
-
-/**
- * Who called, when the body does not say: App Service Authentication (Easy Auth) puts the signed-in principal
- * in `x-ms-client-principal-name`; a function key alone names nobody.
- */
-function callerOf(request: HttpRequest): string | undefined {
-  return request.headers.get('x-ms-client-principal-name') ?? undefined;
 }

@@ -69,6 +69,7 @@ export async function contain(
       requestIds: settled?.ok ? settled.result.requestIds : [],
       reason: trigger.reason,
       ...(trigger.actor ? { actor: trigger.actor } : {}),
+      ...(trigger.claimedBy ? { claimedBy: trigger.claimedBy } : {}),
     },
   });
   if (!settled?.ok) {

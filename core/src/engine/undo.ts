@@ -21,7 +21,7 @@ export async function undo(
   remediationId: string,
   store: AuditStore,
   ports: EnginePorts,
-  who: { reason: string; actor?: string },
+  who: { reason: string; actor?: string; claimedBy?: string },
 ): Promise<UndoResult> {
   const clock = ports.clock ?? systemClock;
   const restore = ports.adapter.restore?.bind(ports.adapter);
@@ -79,9 +79,11 @@ export async function undo(
 function undoneRecord(
   r: AuditRecord,
   at: Date,
-  who: { reason: string; actor?: string },
+  who: { reason: string; actor?: string; claimedBy?: string },
   requestIds: string[],
 ): AuditRecord {
+  // The undo's own who, never the fix's: an undo without a verified caller must not inherit the fix's actor.
+  const { actor: _actor, claimedBy: _claimed, ...kept } = r.correlation;
   return {
     ...r,
     at: at.toISOString(),
@@ -89,11 +91,12 @@ function undoneRecord(
     before: r.after,
     after: r.before,
     correlation: {
-      ...r.correlation,
+      ...kept,
       source: 'manual',
       requestIds,
       reason: who.reason,
       ...(who.actor ? { actor: who.actor } : {}),
+      ...(who.claimedBy ? { claimedBy: who.claimedBy } : {}),
     },
   };
 }

@@ -8,8 +8,13 @@ export type Mode = 'enforce' | 'dry-run' | 'off';
 export interface Trigger {
   source: 'cloudtrail' | 'config' | 'securityhub' | 'eventgrid' | 'policy' | 'manual' | 'sweep';
   eventId: string;
-  /** Who made the change: an IAM ARN, or an Azure principal id / app id. */
+  /**
+   * Who made the change: an IAM ARN, or an Azure principal id / app id. Only ever an identity the platform verified
+   * (the event's caller, a Function URL's signed caller, Easy Auth's principal), or "function key" on Azure.
+   */
   actor?: string;
+  /** Manual requests: the name the caller gave itself (`requestedBy`), unverified; recorded, never the actor. */
+  claimedBy?: string;
   /** Every identity the event names for the actor (ARN, session issuer, Azure oid and appid). */
   actorIds?: string[];
   eventName?: string;
@@ -81,7 +86,15 @@ export interface AuditRecord {
   before: unknown;
   after: unknown;
   error?: string;
-  correlation: { eventId: string; actor?: string; source: Trigger['source']; requestIds: string[]; reason?: string };
+  correlation: {
+    eventId: string;
+    actor?: string;
+    /** Unverified name from a manual request's payload (see Trigger.claimedBy). */
+    claimedBy?: string;
+    source: Trigger['source'];
+    requestIds: string[];
+    reason?: string;
+  };
 }
 
 export type OutcomeStatus = 'fixed' | 'ticketed' | 'compliant' | 'exempt' | 'ignored' | 'failed';

@@ -25,7 +25,8 @@ export function isOwnIdentity(policy: Policy, ids: readonly string[]): boolean {
   return ids.some((id) => own.has(principalKey(id)));
 }
 
-function principalKey(id: string): string {
+/** A principal as compared: a role (or one of its sessions) by account and name; anything else lower-cased. */
+export function principalKey(id: string): string {
   const v = id.toLowerCase();
   const role = /^arn:[^:]+:(?:iam|sts)::(\d{12}):(?:role\/(?:.*\/)?|assumed-role\/)([^/]+)/.exec(v);
   return role ? `role:${role[1]}:${role[2]}` : v;

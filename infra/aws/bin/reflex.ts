@@ -11,7 +11,8 @@
  *   memberRole     the role name the bot assumes in member accounts
  *   memberAccounts comma-separated account ids: assume the member role in these accounts only (else any account)
  *   externalId     the sts:ExternalId the member roles require (set the same on both stacks)
- *   member         true: deploy the member-account stack instead (centralAccount, centralBusArn)
+ *   responders     comma-separated IAM role/user ARNs allowed to call the manual function (its URL, AWS_IAM auth)
+ *   member         true: deploy the member-account stack instead (centralAccount, centralBusArn, centralRegion)
  */
 import { App, aws_events as events, aws_iam as iam, Stack, aws_s3 as s3, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -34,6 +35,7 @@ if (ctx('member') === 'true') {
     centralEventBusArn: ctx('centralBusArn') ?? '',
     ...(ctx('memberRole') ? { roleName: ctx('memberRole') } : {}),
     ...(ctx('externalId') ? { externalId: ctx('externalId') } : {}),
+    ...(ctx('centralRegion') ? { centralRegion: ctx('centralRegion') } : {}),
   });
 } else {
   const stack = new Stack(app, 'Reflex', { env, description: 'Reflex auto-remediation' });
@@ -65,6 +67,13 @@ if (ctx('member') === 'true') {
     ...(ctx('memberRole') ? { memberAccountRoleName: ctx('memberRole') } : {}),
     ...(memberAccounts ? { memberAccountIds: memberAccounts.split(',').map((a) => a.trim()) } : {}),
     ...(ctx('externalId') ? { memberAccountExternalId: ctx('externalId') } : {}),
+    ...(ctx('responders')
+      ? {
+          responders: ctx('responders')!
+            .split(',')
+            .map((a) => a.trim()),
+        }
+      : {}),
   });
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -1,7 +1,14 @@
-import { Aws, aws_events as events, aws_iam as iam, aws_events_targets as targets } from 'aws-cdk-lib';
+import { Aws, aws_events as events, aws_iam as iam, Stack, aws_events_targets as targets } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { awsStatementsFor } from '../../../aws-lambda/src/permissions.js';
-import { grant, kindsRead, type ReflexRemediationProps, resolvePolicy, ruleModes } from './reflex-remediation.js';
+import {
+  enforcesSomething,
+  grant,
+  kindsRead,
+  type ReflexRemediationProps,
+  resolvePolicy,
+  ruleModes,
+} from './reflex-remediation.js';
 import { patternsFor } from './triggers.js';
 
 export interface ReflexMemberAccountProps {
@@ -13,8 +20,17 @@ export interface ReflexMemberAccountProps {
   centralAccountId: string;
   /** The role the central bot assumes here; same as ReflexRemediation's memberAccountRoleName. Default 'reflex-member'. */
   roleName?: string;
-  /** The central deployment's namePrefix: only its roles may assume this one. Default 'reflex'. */
+  /** The central deployment's namePrefix: only its two function roles may assume this one. Default 'reflex'. */
   centralNamePrefix?: string;
+  /** The central deployment's region (its role names end with it). Default: this stack's region. */
+  centralRegion?: string;
+  /**
+   * Exactly the central roles trusted, when they are not ReflexRemediation's default names
+   * (`<prefix>-events-<region>`, `<prefix>-manual-<region>`).
+   */
+  centralRoleArns?: readonly string[];
+  /** Grant contain and undo here. Default: when the policy enforces some rule (dry-run: no writes). */
+  containAndUndo?: boolean;
   /** Require this sts:ExternalId (ReflexRemediation's `memberAccountExternalId`). Default: none. */
   externalId?: string;
 }
@@ -42,15 +58,25 @@ export class ReflexMemberAccount extends Construct {
       }).addTarget(forward);
     });
 
+    // Exactly the central bot's two roles: a pattern (`reflex-*`) would let anyone there who can create such a role
+    // act in every member account.
+    const region = props.centralRegion ?? Stack.of(this).region;
+    const trusted = props.centralRoleArns?.length
+      ? [...props.centralRoleArns]
+      : ['events', 'manual'].map(
+          (fn) => `arn:${Aws.PARTITION}:iam::${props.centralAccountId}:role/${prefix}-${fn}-${region}`,
+        );
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName ?? 'reflex-member',
       assumedBy: new iam.AccountPrincipal(props.centralAccountId).withConditions({
-        ArnLike: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${props.centralAccountId}:role/${prefix}-*` },
+        ArnEquals: { 'aws:PrincipalArn': trusted },
         ...(props.externalId ? { StringEquals: { 'sts:ExternalId': props.externalId } } : {}),
       }),
       description: 'Assumed by the central Reflex bot; generated from aws-lambda/src/permissions.ts',
     });
-    for (const s of awsStatementsFor({ rules: ruleModes(policy), sweep: true, manual: ['contain', 'undo'] })) {
+    const containAndUndo = props.containAndUndo ?? enforcesSomething(policy);
+    const manual = containAndUndo ? (['contain', 'undo'] as const) : [];
+    for (const s of awsStatementsFor({ rules: ruleModes(policy), sweep: true, manual })) {
       if (s.on === 'state-table' || s.on === 'ticket-secret' || s.on === 'member-account-role') continue;
       const ec2 = (type: string) => [`arn:${Aws.PARTITION}:ec2:*:${Aws.ACCOUNT_ID}:${type}/*`];
       const resources: Record<string, string[]> = {

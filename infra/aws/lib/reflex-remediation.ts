@@ -182,6 +182,26 @@ export interface ReflexRemediationProps {
   bundleDir?: string;
   /** Role and resource names start with this. Default 'reflex'. */
   namePrefix?: string;
+  /**
+   * The IAM roles (or users) allowed to call the manual function by hand: each gets `lambda:InvokeFunctionUrl` on its
+   * Function URL (AWS_IAM auth, so the bot sees the SigV4-verified caller) and `lambda:InvokeFunction` only through
+   * that URL. The function refuses contain and undo from anyone else (REFLEX_RESPONDERS); with none named, nobody
+   * may contain or undo. Sessions of a role match by account and role name.
+   */
+  responders?: readonly string[];
+  /**
+   * Grant the manual function contain and undo. Default: when the policy enforces some rule (a dry-run deployment
+   * writes nothing, by hand or not).
+   */
+  containAndUndo?: boolean;
+}
+
+/** A role or user ARN a resource-based policy can name. */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
+
+/** Does the deployment write (some rule in enforce)? Contain and undo follow: a dry-run deployment gets no writes. */
+export function enforcesSomething(policy: Policy): boolean {
+  return Object.values(ruleModes(policy)).includes('enforce');
 }
 
 /** The policy as given, with the construct's overrides applied and validated (without the bot's own identities). */
@@ -231,6 +251,8 @@ function flowLogsDestination(policy: Policy): 's3' | 'cloudwatch' | undefined {
 export class ReflexRemediation extends Construct {
   readonly eventsFunction: lambda.Function;
   readonly manualFunction: lambda.Function;
+  /** The manual function's URL (AWS_IAM auth), when responders are named. */
+  readonly manualFunctionUrl?: lambda.FunctionUrl;
   readonly deadLetterQueue: sqs.Queue;
   readonly auditTable: dynamodb.Table;
   readonly stateTable: dynamodb.Table;
@@ -402,13 +424,41 @@ export class ReflexRemediation extends Construct {
     };
 
     const eventsFn = makeFunction('Events', 'events.handler', { ...common, sweep: schedule !== undefined });
+    const containAndUndo = props.containAndUndo ?? enforcesSomething(policy);
     const manualFn = makeFunction('Manual', 'manual.handler', {
       ...common,
       sweep: true,
-      manual: ['contain', 'undo'],
+      manual: containAndUndo ? ['contain', 'undo'] : [],
     });
     this.eventsFunction = eventsFn.fn;
     this.manualFunction = manualFn.fn;
+
+    // Who may call the manual function: the named responders, through its Function URL (the bot then sees the
+    // verified caller), and nobody else by the function's own policy. The handler checks the caller again.
+    const responders = [...new Set(props.responders ?? [])];
+    for (const arn of responders)
+      if (!PRINCIPAL_ARN.test(arn))
+        throw new Error(`responders: ${JSON.stringify(arn)} is not an IAM role or user ARN`);
+    manualFn.fn.addEnvironment('REFLEX_RESPONDERS', responders.join(','));
+    if (responders.length > 0) {
+      this.manualFunctionUrl = manualFn.fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+      responders.forEach((arn, i) => {
+        const principal = new iam.ArnPrincipal(arn);
+        manualFn.fn.addPermission(`Responder${i}Url`, {
+          principal,
+          action: 'lambda:InvokeFunctionUrl',
+          functionUrlAuthType: lambda.FunctionUrlAuthType.AWS_IAM,
+        });
+        manualFn.fn.addPermission(`Responder${i}Invoke`, {
+          principal,
+          action: 'lambda:InvokeFunction',
+          invokedViaFunctionUrl: true,
+        });
+      });
+    } else
+      Annotations.of(this).addWarning(
+        'No responders named: nobody may contain or undo through the manual function (pass `responders`)',
+      );
 
     // The policy reaches the bot inline (REFLEX_POLICY, read once per container), with the bot's own roles added
     // to identities.aws so that its own changes do not trigger it (the loop guard).

@@ -8,6 +8,7 @@ import {
   DescribeSecurityGroupRulesCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, GetBucketAclCommand, PutBucketAclCommand } from '@aws-sdk/client-s3';
+import { stsAssumeRole } from '@reflex/aws';
 import { MOTO_CREDENTIALS } from '@reflex/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -22,6 +23,19 @@ import {
 } from './world.js';
 
 const DIST = join(import.meta.dirname, '../../../aws-lambda/dist');
+
+/** Environment credentials of a session of `roleArn`, from moto's STS (as Lambda gives the function its role's). */
+async function stsSession(roleArn: string) {
+  const c = await stsAssumeRole({ endpoint: world.moto.endpoint, credentials: { ...MOTO_CREDENTIALS } })({
+    roleArn,
+    sessionName: 'reflex-events',
+  });
+  return {
+    AWS_ACCESS_KEY_ID: c.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+    ...(c.sessionToken ? { AWS_SESSION_TOKEN: c.sessionToken } : {}),
+  };
+}
 let world: World;
 const ROOT = join(import.meta.dirname, '../../..');
 
@@ -191,5 +205,57 @@ describe('bundles', () => {
     ).report;
     expect(undone.outcomes[0].status).toBe('fixed');
     expect(await inbound()).toEqual(['192.0.2.0/24']);
+  });
+  it('as deployed: the events bundle learns its own role from STS (loop guard); the manual bundle answers its URL', async () => {
+    await resetWorld(world);
+    await world.direct.s3.send(new CreateBucketCommand({ Bucket: 'own-bucket' }));
+    await world.direct.s3.send(new CreateBucketCommand({ Bucket: LOG_BUCKET }));
+    await world.direct.s3.send(new PutBucketAclCommand({ Bucket: 'own-bucket', ACL: 'public-read' }));
+    // Lambda's credentials are a session of the function's role; moto's STS answers who that is.
+    const role = 'arn:aws:iam::123456789012:role/reflex-events-us-east-1';
+    const session = await stsSession(role);
+    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'reflex-events', ...session };
+    const event = fixture('cloudtrail-s3-PutBucketAcl-canned-public-read.json', {
+      'amzn-s3-demo-bucket': 'own-bucket',
+    });
+    const detail = event.detail as Record<string, unknown>;
+    detail.userIdentity = {
+      type: 'AssumedRole',
+      arn: 'arn:aws:sts::123456789012:assumed-role/reflex-events-us-east-1/reflex-events',
+      accountId: '123456789012',
+      sessionContext: { sessionIssuer: { type: 'Role', arn: role, accountId: '123456789012' } },
+    };
+    const own = invoke('events.mjs', event, {}, lambda).report;
+    expect(own.outcomes).toHaveLength(1);
+    expect(own.outcomes[0].reason).toMatch(/own identity/);
+    const grants = (await world.direct.s3.send(new GetBucketAclCommand({ Bucket: 'own-bucket' }))).Grants ?? [];
+    expect(grants.some((g) => g.Grantee?.URI)).toBe(true);
+
+    const responders = { REFLEX_RESPONDERS: 'arn:aws:iam::123456789012:role/reflex-responder' };
+    const url = (userArn: string) => ({
+      version: '2.0',
+      requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn } } },
+      body: JSON.stringify({ action: 'contain', resource: 'arn:aws:s3:::own-bucket', reason: 'INC-3', dryRun: false }),
+    });
+    const refused = invoke('manual.mjs', url('arn:aws:sts::123456789012:assumed-role/Dev/mallory'), {}, responders);
+    expect(refused.report.statusCode).toBe(403);
+    const direct = invoke(
+      'manual.mjs',
+      { action: 'contain', resource: 'arn:aws:s3:::own-bucket', reason: 'x' },
+      {},
+      responders,
+    );
+    expect(direct.report.errors[0].code).toBe('Unverified');
+    const ok = invoke(
+      'manual.mjs',
+      url('arn:aws:sts::123456789012:assumed-role/reflex-responder/alice'),
+      {},
+      {
+        ...responders,
+        REFLEX_BREAK_GLASS_ROLE_ARNS: 'arn:aws:iam::123456789012:role/break-glass',
+      },
+    );
+    expect(ok.report.statusCode).toBe(200);
+    expect(JSON.parse(ok.report.body).outcomes[0].status).toBe('fixed');
   });
 });

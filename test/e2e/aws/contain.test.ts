@@ -107,7 +107,7 @@ describe('manual contain on moto, through the manual handler', () => {
     expect(await rulesOf(qg)).toEqual([]); // no ingress, and its default egress rule revoked
     const state = await instanceState(a.id);
     expect(state.groups).toEqual([qg]);
-    expect(state.tag).toMatch(/^\d{4}-\d\d-\d\dT.* INC-7 crypto-miner \(by alice@example.com\)$/);
+    expect(state.tag).toMatch(/^\d{4}-\d\d-\d\dT.* INC-7 crypto-miner \(by alice@example.com, unverified\)$/);
     const snaps = await world.direct.ec2.send(
       new DescribeSnapshotsCommand({ Filters: [{ Name: 'tag:reflex:instance', Values: [a.id] }] }),
     );
@@ -118,7 +118,7 @@ describe('manual contain on moto, through the manual handler', () => {
       rule: 'contain',
       mode: 'manual',
       status: 'applied',
-      correlation: { reason: 'INC-7 crypto-miner', actor: 'alice@example.com', source: 'manual' },
+      correlation: { reason: 'INC-7 crypto-miner', claimedBy: 'alice@example.com', source: 'manual' },
     });
 
     // A second containment reuses the group.
@@ -131,7 +131,9 @@ describe('manual contain on moto, through the manual handler', () => {
     expect(undone.undo?.status).toBe('undone');
     expect(await instanceState(a.id)).toEqual({ groups: a.groups, tag: undefined });
     expect((await instanceState(b.id)).groups).toEqual([qg]); // the other containment stays
-    expect(audit.records.at(-1)).toMatchObject({ status: 'undone', correlation: { actor: 'bob' } });
+    expect(audit.records.at(-1)).toMatchObject({ status: 'undone', correlation: { claimedBy: 'bob' } });
+    // A direct Invoke names no caller: the payload's name is a claim, never the actor.
+    expect(audit.records.map((r) => r.correlation.actor)).toEqual(audit.records.map(() => undefined));
   });
 
   it('locks a bucket down: all four blocks, a deny for everyone but the bot and break-glass, other statements kept', async () => {

@@ -105,7 +105,8 @@ describe('undo on moto, through the manual handler', () => {
     // Undo is audited: one `undone` record per restored step, with who and why.
     const undone = audit.records.filter((r) => r.status === 'undone');
     expect(undone.length).toBeGreaterThanOrEqual(rules.length);
-    expect(undone[0]!.correlation).toMatchObject({ actor: 'carol', reason: 'CHG-1 planned exception' });
+    expect(undone[0]!.correlation).toMatchObject({ claimedBy: 'carol', reason: 'CHG-1 planned exception' });
+    expect(undone[0]!.correlation.actor).toBeUndefined();
 
     // A second undo of the same remediation does nothing.
     const again = await manual(undo(byRule(report, 'publicStorage').remediationId!));

@@ -77,13 +77,13 @@ describe('contain a network security group', () => {
     });
     expect(nsg.tags!['owner']).toBe('web-team');
     expect(nsg.tags![CONTAINED_TAG]).toMatch(
-      new RegExp(`^\\d{4}-.*${o.remediationId}: INC-7 lateral movement \\(alice@example.com\\)$`),
+      new RegExp(`^\\d{4}-.*${o.remediationId}: INC-7 lateral movement \\(function key, claimed alice@example.com\\)$`),
     );
     expect(audit.records[0]).toMatchObject({
       rule: 'contain',
       mode: 'manual',
       status: 'applied',
-      correlation: { actor: 'alice@example.com', reason: 'INC-7 lateral movement' },
+      correlation: { actor: 'function key', claimedBy: 'alice@example.com', reason: 'INC-7 lateral movement' },
     });
     expect(botWrites(emulator).map((c) => `${c.method} ${c.operationId}`)).toEqual([
       'PUT SecurityRules_CreateOrUpdate',
@@ -103,7 +103,7 @@ describe('contain a network security group', () => {
     expect(after.tags).toEqual({ owner: 'web-team' });
     expect(audit.records.at(-1)).toMatchObject({
       status: 'undone',
-      correlation: { actor: 'bob', reason: 'INC-7 closed' },
+      correlation: { actor: 'function key', claimedBy: 'bob', reason: 'INC-7 closed' },
     });
   });
 
@@ -203,7 +203,7 @@ describe('contain a storage account', () => {
     expect(locked.networkRuleSet?.ipRules).toEqual([{ iPAddressOrRange: '203.0.113.7', action: 'Allow' }]);
     expect(locked.tags).toMatchObject({
       costCenter: '42',
-      [CONTAINED_TAG]: expect.stringContaining('key leaked (carol)'),
+      [CONTAINED_TAG]: expect.stringContaining('key leaked (function key, claimed carol)'),
     });
     expect(audit.records[0]!.before).toEqual({ publicNetworkAccess: null, defaultAction: 'Allow', tag: null });
 

@@ -51,7 +51,11 @@ describe('the app with its state in Azure Tables (azurite)', () => {
     expect(o.status).toBe('fixed');
     const rows = await b.state.audit!.byRemediation(o.remediationId!);
     expect(rows).toMatchObject([
-      { rule: 'contain', status: 'applied', correlation: { actor: 'dave', reason: 'INC-11' } },
+      {
+        rule: 'contain',
+        status: 'applied',
+        correlation: { actor: 'function key', claimedBy: 'dave', reason: 'INC-11' },
+      },
     ]);
 
     botFromEnv(); // another instance: nothing in memory
@@ -64,9 +68,9 @@ describe('the app with its state in Azure Tables (azurite)', () => {
     expect((undone.jsonBody as UndoResult).status).toBe('undone');
     expect((await human.network.networkSecurityGroups.get(RG, 'nsg-state')).securityRules).toEqual([]);
     const after = await b.state.audit!.byRemediation(o.remediationId!);
-    expect(after.map((r) => [r.status, r.correlation.actor])).toEqual([
-      ['applied', 'dave'],
-      ['undone', 'erin'],
+    expect(after.map((r) => [r.status, r.correlation.actor, r.correlation.claimedBy])).toEqual([
+      ['applied', 'function key', 'dave'],
+      ['undone', 'function key', 'erin'],
     ]);
   });
 
