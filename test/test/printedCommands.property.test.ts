@@ -5,8 +5,7 @@
  * run in one bash (as an interactive paste: history expansion on) where `aws`, `az` and `reflex` are stubs that
  * print their argv, and any injected `touch` would create the canary file.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsAdapter, type ClientsForRegion } from '@reflex/aws';
@@ -26,6 +25,7 @@ import {
 } from '@reflex/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pasteIntoBash } from '../pasteIntoBash.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reflex-printed-'));
 const CANARY = join(dir, 'pwned');
@@ -360,44 +360,9 @@ function printedFor(v: {
 
 const BLOCK = { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true };
 
-/** Markers between the stubs' outputs: a line starts, a call ends. No generated argument equals them. */
-const LINE = '@@reflex-line-7c1f@@';
-const END = '@@reflex-end-7c1f@@';
-/**
- * Stubs, as shell functions (no process per command: tens of thousands of commands run in seconds): each prints
- * its arguments NUL-terminated (exact for any argv, none can hold a NUL), then the end marker.
- */
-const STUBS = ['aws', 'az', 'reflex'].map((program) => `${program}() { printf '%s\\0' ${program} "$@" ${END}; }`);
-
-/** Runs the lines in one bash, as a paste into an interactive shell would (history expansion on). */
+/** Per line, the one call's argv; a line that made no call or several is reported as such (never equal). */
 function runInBash(lines: string[]): string[][] {
-  const script = [
-    'set -o history',
-    'set -H',
-    ...STUBS,
-    ...lines.flatMap((l) => [`printf '%s\\0' ${LINE}`, l]),
-    '',
-  ].join('\n');
-  // From a file: bash reads a pipe a byte at a time, a file in blocks (history expansion works in both).
-  const file = join(dir, 'paste.sh');
-  writeFileSync(file, script);
-  const out = execFileSync('bash', ['--norc', '--noprofile', file], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LC_ALL: 'C.UTF-8' },
-    cwd: dir,
-    maxBuffer: 256 * 1024 * 1024,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).toString('utf8');
-  // One record per line: the calls of the stubs it made (exactly one is expected), each call its arguments.
-  const records: string[][][] = [];
-  let call: string[] = [];
-  for (const token of out.split('\0').slice(0, -1)) {
-    if (token === LINE) records.push([]);
-    else if (token === END) {
-      records.at(-1)?.push(call);
-      call = [];
-    } else call.push(token);
-  }
-  return records.map((calls) =>
+  return pasteIntoBash(lines, dir).map((calls) =>
     calls.length === 1 ? calls[0]! : [`<${calls.length} calls: ${JSON.stringify(calls)}>`],
   );
 }
