@@ -320,22 +320,22 @@ export function describeBucketFix(fix: Fix, p: StoragePosture, plan: readonly Fi
     }
     case 'remove-public-statements':
     case 'require-secure-transport': {
-      const fixes = plan.some((f) => f === fix) ? plan : [...plan, fix];
-      const statements = nextStatements(
-        fixes.filter((f) => POLICY_FIXES.has(f.type)),
-        p,
-      );
+      const fixes = (plan.some((f) => f === fix) ? plan : [...plan, fix]).filter((f) => POLICY_FIXES.has(f.type));
+      const statements = nextStatements(fixes, p);
+      // Said in the ticket: this command also carries the other rules' changes to the same document.
+      const merged =
+        fixes.length > 1 ? ` (the policy all planned policy fixes leave: ${fixes.map((f) => f.type).join(', ')})` : '';
       if (statements.length === 0)
         return [
           {
-            api: 's3:DeleteBucketPolicy',
+            api: `s3:DeleteBucketPolicy${merged}`,
             argv: ['aws', 's3api', 'delete-bucket-policy', '--bucket', b],
             permission: 's3:DeleteBucketPolicy',
           },
         ];
       return [
         {
-          api: 's3:PutBucketPolicy',
+          api: `s3:PutBucketPolicy${merged}`,
           argv: [
             'aws',
             's3api',
