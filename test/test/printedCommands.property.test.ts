@@ -388,6 +388,25 @@ describe('commands printed in tickets, pasted into bash', () => {
     expect(commands).toBeGreaterThan(20_000);
   }, 120_000);
 
+  it('shellCommand passes any arguments through bash unchanged (arbitrary code points, empty, leading - ~ =)', () => {
+    const arg = fc.oneof(
+      text,
+      fc.string({ unit: 'binary', maxLength: 12 }).map((x) => x.replaceAll(String.fromCharCode(0), '')),
+      fc.constantFrom('', '-', '--x', '~', '~root', '=', 'a=b', '#', '!', '!$', '^a^b', '%1', '*', '.*'),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(arg, { minLength: 0, maxLength: 6 }), { minLength: 150, maxLength: 150 }),
+        (argvs) => {
+          const commands = argvs.map((a) => ['aws', ...a]);
+          expect(runInBash(commands.map(shellCommand))).toEqual(commands);
+          expect(existsSync(CANARY)).toBe(false);
+        },
+      ),
+      { numRuns: 8, seed: 5 },
+    );
+  });
+
   it('the attacker text reaches the arguments it belongs to (the cases above test something)', () => {
     const v = {
       name: `b'; touch ${CANARY}; #`,
