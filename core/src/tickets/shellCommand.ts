@@ -6,10 +6,11 @@ import { quote } from 'shell-quote';
  * exactly `argv`, and run nothing else.
  *
  * An argument of only the characters no shell treats specially (Python's `shlex.quote` set) is written as it is,
- * so ARNs and flags stay readable; shell-quote quotes every other argument. An argument holding a control character (newline, CR, ESC, ...) is written
- * as an ANSI-C string (`$'...'`, bash/zsh/ksh) instead: a raw newline would make the command several lines, and an
- * interactive bash expands history (`^a^b`, `!x`) at the start of each pasted line, even inside quotes; a CR or
- * an escape sequence in pasted text acts on the terminal.
+ * so ARNs and flags stay readable; shell-quote quotes every other argument. An argument holding a control
+ * character (newline, CR, ESC, ...) is written as an ANSI-C string (`$'...'`, bash/zsh/ksh) instead: a raw newline
+ * would make the command several lines, and an interactive bash expands history (`^a^b`, `!x`) at the start of
+ * each pasted line, even inside quotes; a CR or an escape sequence in pasted text acts on the terminal. A NUL
+ * cannot be passed in any argv: bash ends the argument there.
  */
 export function shellCommand(argv: readonly string[]): string {
   return argv.map(shellWord).join(' ');
