@@ -106,7 +106,7 @@ export class AwsAdapter implements CloudAdapter {
     return this.read(ref);
   }
 
-  describe(fix: Fix, posture: Posture): CallDescription[] {
+  describe(fix: Fix, posture: Posture, plan?: readonly Fix[]): CallDescription[] {
     if (fix.type === 'isolate') {
       switch (posture.kind) {
         case 'storage':
@@ -121,7 +121,7 @@ export class AwsAdapter implements CloudAdapter {
     }
     switch (posture.kind) {
       case 'storage':
-        return describeBucketFix(fix, posture);
+        return describeBucketFix(fix, posture, plan);
       case 'firewall':
         return describeRevokeIngress(fix, posture);
       case 'trail':

@@ -76,7 +76,8 @@ export class AzureAdapter implements CloudAdapter {
     return this.read(ref);
   }
 
-  describe(fix: Fix, posture: Posture): CallDescription[] {
+  describe(fix: Fix, posture: Posture, _plan?: readonly Fix[]): CallDescription[] {
+    // Each account update sets only its own fix's properties (describeStorageFix): nothing to merge from the plan.
     if (fix.type === 'isolate' && posture.kind !== 'storage' && posture.kind !== 'firewall') {
       throw new UnsupportedResourceError(
         `Reflex cannot contain ${posture.ref.type} on Azure (storage accounts and network security groups only)`,

@@ -98,10 +98,10 @@ describe('engine', () => {
         actor: 'arn:aws:iam::123456789012:user/alice',
         eventName: 'PutBucketAcl',
       },
-      howToApply: "reflex remediate 'arn:aws:s3:::public-bucket' --rule publicStorage",
+      howToApply: 'reflex remediate arn:aws:s3:::public-bucket --rule publicStorage',
     });
     expect(t.steps.map((s) => s.api)).toEqual(['Fake:block-public-access', 'Fake:remove-public-grants']);
-    expect(t.howToExempt).toMatch(/reflex:exempt="publicStorage; reason=/);
+    expect(t.howToExempt).toMatch(/"reflex:exempt":"publicStorage; reason=/);
     // Deterministic: the same resource and rule give the same key.
     await remediate(target(), dryRun, ports);
     expect(tickets.tickets[1]!.dedupeKey).toBe(t.dedupeKey);

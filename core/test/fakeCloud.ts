@@ -41,7 +41,7 @@ export class FakeCloud implements CloudAdapter {
   }
 
   describe(fix: Fix) {
-    return [{ api: `Fake:${fix.type}`, cli: `fake ${fix.type}`, permission: `fake:${fix.type}` }];
+    return [{ api: `Fake:${fix.type}`, argv: ['fake', fix.type], permission: `fake:${fix.type}` }];
   }
 
   async apply(steps: Step[], posture: Posture): Promise<StepSettlement[]> {

@@ -86,7 +86,7 @@ export function describeAccountFix(fix: Fix, posture: AccountPosture): CallDescr
       return [
         {
           api: 'ec2:EnableEbsEncryptionByDefault',
-          cli: `aws ec2 enable-ebs-encryption-by-default --region ${posture.ref.region}`,
+          argv: ['aws', 'ec2', 'enable-ebs-encryption-by-default', '--region', posture.ref.region],
           permission: 'ec2:EnableEbsEncryptionByDefault',
         },
       ];
@@ -94,7 +94,15 @@ export function describeAccountFix(fix: Fix, posture: AccountPosture): CallDescr
       return [
         {
           api: 's3control:PutPublicAccessBlock',
-          cli: `aws s3control put-public-access-block --account-id ${posture.ref.account} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`,
+          argv: [
+            'aws',
+            's3control',
+            'put-public-access-block',
+            '--account-id',
+            posture.ref.account,
+            '--public-access-block-configuration',
+            'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true',
+          ],
           permission: 's3:PutAccountPublicAccessBlock',
         },
       ];

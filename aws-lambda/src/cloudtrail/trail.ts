@@ -54,7 +54,7 @@ export function describeTrailFix(fix: Fix, posture: TrailPosture): CallDescripti
   return [
     {
       api: 'cloudtrail:StartLogging',
-      cli: `aws cloudtrail start-logging --name ${posture.ref.name}`,
+      argv: ['aws', 'cloudtrail', 'start-logging', '--name', posture.ref.name],
       permission: 'cloudtrail:StartLogging',
     },
   ];

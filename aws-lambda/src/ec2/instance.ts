@@ -289,33 +289,76 @@ export function describeIsolateInstance(
   const name = wantedGroup && !wantedGroup.startsWith('sg-') ? wantedGroup : QUARANTINE_GROUP;
   const calls: CallDescription[] = [];
   if (!wantedGroup?.startsWith('sg-'))
-    calls.push({
-      api: 'ec2:DescribeSecurityGroups, ec2:CreateSecurityGroup (only if missing), ec2:RevokeSecurityGroupEgress',
-      cli: `aws ec2 create-security-group --group-name ${name} --description "${QUARANTINE_DESCRIPTION}"${posture.vpcId ? ` --vpc-id ${posture.vpcId}` : ''} && aws ec2 revoke-security-group-egress --group-id <quarantine-group-id> --security-group-rule-ids <its default egress rule>`,
-      permission: 'ec2:DescribeSecurityGroups, ec2:CreateSecurityGroup, ec2:RevokeSecurityGroupEgress',
-    });
+    calls.push(
+      {
+        api: 'ec2:DescribeSecurityGroups, ec2:CreateSecurityGroup (only if missing)',
+        argv: [
+          'aws',
+          'ec2',
+          'create-security-group',
+          '--group-name',
+          name,
+          '--description',
+          QUARANTINE_DESCRIPTION,
+          ...(posture.vpcId ? ['--vpc-id', posture.vpcId] : []),
+        ],
+        permission: 'ec2:DescribeSecurityGroups, ec2:CreateSecurityGroup',
+      },
+      {
+        api: 'ec2:RevokeSecurityGroupEgress',
+        argv: [
+          'aws',
+          'ec2',
+          'revoke-security-group-egress',
+          '--group-id',
+          '<quarantine-group-id>',
+          '--security-group-rule-ids',
+          '<its default egress rule>',
+        ],
+        permission: 'ec2:RevokeSecurityGroupEgress',
+      },
+    );
   for (const n of posture.networkInterfaces) {
     calls.push({
       api: 'ec2:ModifyNetworkInterfaceAttribute',
-      cli: `aws ec2 modify-network-interface-attribute --network-interface-id ${n.id} --groups ${group}`,
+      argv: ['aws', 'ec2', 'modify-network-interface-attribute', '--network-interface-id', n.id, '--groups', group],
       permission: 'ec2:ModifyNetworkInterfaceAttribute',
     });
     if (n.primary)
       calls.push({
         api: 'ec2:ModifyInstanceAttribute',
-        cli: `aws ec2 modify-instance-attribute --instance-id ${id} --groups ${group}`,
+        argv: ['aws', 'ec2', 'modify-instance-attribute', '--instance-id', id, '--groups', group],
         permission: 'ec2:ModifyInstanceAttribute',
       });
   }
   calls.push({
     api: 'ec2:CreateTags',
-    cli: `aws ec2 create-tags --resources ${id} --tags 'Key=${CONTAINED_TAG},Value=<time> ${ctx.reason ?? '<reason>'}'`,
+    // JSON, not shorthand: a reason may hold the commas and brackets shorthand would parse.
+    argv: [
+      'aws',
+      'ec2',
+      'create-tags',
+      '--resources',
+      id,
+      '--tags',
+      JSON.stringify([{ Key: CONTAINED_TAG, Value: `<time> ${ctx.reason ?? '<reason>'}` }]),
+    ],
     permission: 'ec2:CreateTags',
   });
   if (ctx.snapshots)
     calls.push({
       api: 'ec2:CreateSnapshot (each attached EBS volume)',
-      cli: `aws ec2 create-snapshot --volume-id <volume-id> --description "Reflex containment of ${id}" --tag-specifications 'ResourceType=snapshot,Tags=[{Key=${CONTAINED_TAG},Value=...}]'`,
+      argv: [
+        'aws',
+        'ec2',
+        'create-snapshot',
+        '--volume-id',
+        '<volume-id>',
+        '--description',
+        `Reflex containment of ${id}`,
+        '--tag-specifications',
+        JSON.stringify([{ ResourceType: 'snapshot', Tags: [{ Key: CONTAINED_TAG, Value: '...' }] }]),
+      ],
       permission: 'ec2:CreateSnapshot, ec2:CreateTags',
     });
   return calls;

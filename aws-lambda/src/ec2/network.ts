@@ -95,7 +95,21 @@ export function describeFlowLogsFix(fix: Fix, posture: NetworkPosture): CallDesc
   return [
     {
       api: 'ec2:CreateFlowLogs',
-      cli: `aws ec2 create-flow-logs --resource-type VPC --resource-ids ${posture.ref.name} --traffic-type ${fix.trafficType} --log-destination-type ${destinationType(fix.destination)} --log-destination ${fix.destination}`,
+      argv: [
+        'aws',
+        'ec2',
+        'create-flow-logs',
+        '--resource-type',
+        'VPC',
+        '--resource-ids',
+        posture.ref.name,
+        '--traffic-type',
+        fix.trafficType,
+        '--log-destination-type',
+        destinationType(fix.destination),
+        '--log-destination',
+        fix.destination,
+      ],
       permission: 'ec2:CreateFlowLogs',
     },
   ];

@@ -316,30 +316,54 @@ export function describeRevokeIngress(fix: Fix, posture: FirewallPosture): CallD
   if (revoked.length > 0)
     calls.push({
       api: 'ec2:RevokeSecurityGroupIngress',
-      cli: `aws ec2 revoke-security-group-ingress --group-id ${g} --ip-permissions '${JSON.stringify(revoked.map(matchOf))}'`,
+      argv: [
+        'aws',
+        'ec2',
+        'revoke-security-group-ingress',
+        '--group-id',
+        g,
+        '--ip-permissions',
+        JSON.stringify(revoked.map(matchOf)),
+      ],
       permission: 'ec2:RevokeSecurityGroupIngress',
     });
   if (replaced.some((c) => !c.before.id))
     calls.push({
       api: 'ec2:DescribeSecurityGroupRules',
-      cli: `aws ec2 describe-security-group-rules --filters Name=group-id,Values=${g}`,
+      argv: ['aws', 'ec2', 'describe-security-group-rules', '--filters', `Name=group-id,Values=${g}`],
       permission: 'ec2:DescribeSecurityGroupRules',
     });
   if (replaced.length > 0)
     calls.push({
       api: 'ec2:ModifySecurityGroupRules',
-      cli: `aws ec2 modify-security-group-rules --group-id ${g} --security-group-rules '${JSON.stringify(
-        replaced.map((c) => ({
-          SecurityGroupRuleId: c.before.id || `<the sgr- id of ${ruleKey(c.before)}>`,
-          SecurityGroupRule: toRuleRequest(c.after[0]!),
-        })),
-      )}'`,
+      argv: [
+        'aws',
+        'ec2',
+        'modify-security-group-rules',
+        '--group-id',
+        g,
+        '--security-group-rules',
+        JSON.stringify(
+          replaced.map((c) => ({
+            SecurityGroupRuleId: c.before.id || `<the sgr- id of ${ruleKey(c.before)}>`,
+            SecurityGroupRule: toRuleRequest(c.after[0]!),
+          })),
+        ),
+      ],
       permission: 'ec2:ModifySecurityGroupRules',
     });
   if (added.length > 0)
     calls.push({
       api: 'ec2:AuthorizeSecurityGroupIngress',
-      cli: `aws ec2 authorize-security-group-ingress --group-id ${g} --ip-permissions '${JSON.stringify(added.map(toPermission))}'`,
+      argv: [
+        'aws',
+        'ec2',
+        'authorize-security-group-ingress',
+        '--group-id',
+        g,
+        '--ip-permissions',
+        JSON.stringify(added.map(toPermission)),
+      ],
       permission: 'ec2:AuthorizeSecurityGroupIngress',
     });
   return calls;
@@ -388,7 +412,15 @@ export function describeIsolateGroup(posture: FirewallPosture): CallDescription[
   return [
     {
       api: 'ec2:RevokeSecurityGroupIngress',
-      cli: `aws ec2 revoke-security-group-ingress --group-id ${posture.ref.name} --ip-permissions '${JSON.stringify(inbound.map(matchOf))}'`,
+      argv: [
+        'aws',
+        'ec2',
+        'revoke-security-group-ingress',
+        '--group-id',
+        posture.ref.name,
+        '--ip-permissions',
+        JSON.stringify(inbound.map(matchOf)),
+      ],
       permission: 'ec2:RevokeSecurityGroupIngress',
     },
   ];

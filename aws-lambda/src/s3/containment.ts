@@ -146,16 +146,29 @@ export async function restoreLockdown(s3: S3Client, record: AuditRecord, check: 
 
 export function describeLockdown(p: StoragePosture, except: string[]): CallDescription[] {
   const arn = `arn:${p.ref.partition}:s3:::${p.ref.name}`;
-  const statement = lockdownStatement(arn, except);
+  // The policy as read, with the lock-down statement in place of any earlier one: what applyLockdown writes.
+  const current = p.publicAccess.policy;
+  const statements = [
+    ...(current?.Statement ?? []).filter((s) => s.Sid !== LOCKDOWN_SID),
+    lockdownStatement(arn, except),
+  ];
   return [
     {
       api: 's3:PutBucketPolicy',
-      cli: `aws s3api put-bucket-policy --bucket ${p.ref.name} --policy '<current statements + ${JSON.stringify(statement)}>'`,
+      argv: ['aws', 's3api', 'put-bucket-policy', '--bucket', p.ref.name, '--policy', policyText(statements, current)],
       permission: 's3:GetBucketPolicy, s3:PutBucketPolicy',
     },
     {
       api: 's3:PutPublicAccessBlock',
-      cli: `aws s3api put-public-access-block --bucket ${p.ref.name} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`,
+      argv: [
+        'aws',
+        's3api',
+        'put-public-access-block',
+        '--bucket',
+        p.ref.name,
+        '--public-access-block-configuration',
+        'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true',
+      ],
       permission: 's3:PutBucketPublicAccessBlock',
     },
   ];

@@ -205,16 +205,16 @@ async function addLogDelivery(s3: S3Client, target: string, p: StoragePosture): 
   return { before, after: text, requestIds: requestIdOf(out) };
 }
 
-/** The statements the policy steps leave: public ones out (if asked), the HTTPS-only Deny in (if asked and missing). */
-function nextStatements(steps: Step[], p: StoragePosture, current = p.publicAccess.policy): PolicyStatement[] {
+/** The statements the policy fixes leave: public ones out (if asked), the HTTPS-only Deny in (if asked and missing). */
+function nextStatements(fixes: readonly Fix[], p: StoragePosture, current = p.publicAccess.policy): PolicyStatement[] {
   let statements = current?.Statement ?? [];
-  for (const { fix } of steps) {
+  for (const fix of fixes) {
     if (fix.type === 'remove-public-statements') {
       const drop = new Set(fix.statements.map((s) => JSON.stringify(s)));
       statements = statements.filter((s) => !drop.has(JSON.stringify(s)));
     }
   }
-  const wantsHttps = steps.some((s) => s.fix.type === 'require-secure-transport');
+  const wantsHttps = fixes.some((f) => f.type === 'require-secure-transport');
   if (wantsHttps && !requiresSecureTransport({ Statement: statements }))
     statements = [...statements, secureTransportStatement(bucketArn(p))];
   return statements;
@@ -235,7 +235,11 @@ function rewritePolicy(s3: S3Client, steps: Step[], p: StoragePosture): Promise<
       before = fresh?.Policy ?? null;
     }
     const current = before ? parsePolicy(before) : null;
-    const statements = nextStatements(steps, p, current);
+    const statements = nextStatements(
+      steps.map((s) => s.fix),
+      p,
+      current,
+    );
     if (statements.length === 0) {
       if (!current) return { before, after: null, requestIds: [] };
       const out = await writingPolicy(Bucket, () => s3.send(new DeleteBucketPolicyCommand({ Bucket })));
@@ -275,17 +279,30 @@ function toSdkGrant(g: AclGrant): Grant {
   return { Grantee, Permission: g.permission };
 }
 
-const quote = (json: unknown) => `'${JSON.stringify(json)}'`;
+const BLOCK_ALL_FLAGS = 'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true';
 
-/** The calls each fix makes on a bucket, with the CLI command that does the same. */
-export function describeBucketFix(fix: Fix, p: StoragePosture): CallDescription[] {
+/**
+ * The calls each fix makes on a bucket, with the CLI command that does the same. `plan` is every fix planned for
+ * this bucket in this run: the bucket policy is one document, so the command of each policy fix writes the policy
+ * the whole plan leaves (as enforce writes it, in one read-modify-write). Tickets of one bucket then compose: run
+ * in any order, with or without the fixes enforced beside them, they leave what enforce would.
+ */
+export function describeBucketFix(fix: Fix, p: StoragePosture, plan: readonly Fix[] = [fix]): CallDescription[] {
   const b = p.ref.name;
   switch (fix.type) {
     case 'block-public-access':
       return [
         {
           api: 's3:PutPublicAccessBlock',
-          cli: `aws s3api put-public-access-block --bucket ${b} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`,
+          argv: [
+            'aws',
+            's3api',
+            'put-public-access-block',
+            '--bucket',
+            b,
+            '--public-access-block-configuration',
+            BLOCK_ALL_FLAGS,
+          ],
           permission: 's3:PutBucketPublicAccessBlock',
         },
       ];
@@ -296,26 +313,38 @@ export function describeBucketFix(fix: Fix, p: StoragePosture): CallDescription[
       return [
         {
           api: 's3:PutBucketAcl',
-          cli: `aws s3api put-bucket-acl --bucket ${b} --access-control-policy ${quote(policy)}`,
+          argv: ['aws', 's3api', 'put-bucket-acl', '--bucket', b, '--access-control-policy', JSON.stringify(policy)],
           permission: 's3:PutBucketAcl',
         },
       ];
     }
     case 'remove-public-statements':
     case 'require-secure-transport': {
-      const statements = nextStatements([{ id: '', rule: 'publicStorage', fix, summary: '', calls: [] }], p);
+      const fixes = (plan.some((f) => f === fix) ? plan : [...plan, fix]).filter((f) => POLICY_FIXES.has(f.type));
+      const statements = nextStatements(fixes, p);
+      // Said in the ticket: this command also carries the other rules' changes to the same document.
+      const merged =
+        fixes.length > 1 ? ` (the policy all planned policy fixes leave: ${fixes.map((f) => f.type).join(', ')})` : '';
       if (statements.length === 0)
         return [
           {
-            api: 's3:DeleteBucketPolicy',
-            cli: `aws s3api delete-bucket-policy --bucket ${b}`,
+            api: `s3:DeleteBucketPolicy${merged}`,
+            argv: ['aws', 's3api', 'delete-bucket-policy', '--bucket', b],
             permission: 's3:DeleteBucketPolicy',
           },
         ];
       return [
         {
-          api: 's3:PutBucketPolicy',
-          cli: `aws s3api put-bucket-policy --bucket ${b} --policy ${quote(JSON.parse(policyText(statements, p.publicAccess.policy)))}`,
+          api: `s3:PutBucketPolicy${merged}`,
+          argv: [
+            'aws',
+            's3api',
+            'put-bucket-policy',
+            '--bucket',
+            b,
+            '--policy',
+            policyText(statements, p.publicAccess.policy),
+          ],
           permission: 's3:PutBucketPolicy',
         },
       ];
@@ -328,7 +357,15 @@ export function describeBucketFix(fix: Fix, p: StoragePosture): CallDescription[
       return [
         {
           api: 's3:PutBucketEncryption',
-          cli: `aws s3api put-bucket-encryption --bucket ${b} --server-side-encryption-configuration ${quote(config)}`,
+          argv: [
+            'aws',
+            's3api',
+            'put-bucket-encryption',
+            '--bucket',
+            b,
+            '--server-side-encryption-configuration',
+            JSON.stringify(config),
+          ],
           permission: 's3:PutEncryptionConfiguration',
         },
       ];
@@ -339,12 +376,29 @@ export function describeBucketFix(fix: Fix, p: StoragePosture): CallDescription[
       return [
         {
           api: 's3:PutBucketPolicy (target bucket, only if no statement lets logging.s3.amazonaws.com write)',
-          cli: `aws s3api put-bucket-policy --bucket ${fix.target} --policy '<current statements + ${JSON.stringify(statement)}>'`,
+          // The target's policy is not read for a plan: the document is for a human to merge.
+          argv: [
+            'aws',
+            's3api',
+            'put-bucket-policy',
+            '--bucket',
+            fix.target,
+            '--policy',
+            `<current statements + ${JSON.stringify(statement)}>`,
+          ],
           permission: 's3:GetBucketPolicy, s3:PutBucketPolicy (on the target)',
         },
         {
           api: 's3:PutBucketLogging',
-          cli: `aws s3api put-bucket-logging --bucket ${b} --bucket-logging-status ${quote(status)}`,
+          argv: [
+            'aws',
+            's3api',
+            'put-bucket-logging',
+            '--bucket',
+            b,
+            '--bucket-logging-status',
+            JSON.stringify(status),
+          ],
           permission: 's3:PutBucketLogging',
         },
       ];

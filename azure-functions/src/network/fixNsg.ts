@@ -131,17 +131,26 @@ export function planRuleWrites(
   return writes;
 }
 
-function cliArgs(rule: SecurityRule): string {
-  const list = (one: string | undefined, many: string[] | undefined) =>
-    (many?.length ? many : one ? [one] : []).join(' ');
+function cliArgs(rule: SecurityRule): string[] {
+  // az takes a list flag's values as separate arguments; an empty list is one empty argument.
+  const list = (one: string | undefined, many: string[] | undefined) => {
+    const values = many?.length ? many : one ? [one] : [];
+    return values.length ? values : [''];
+  };
   return [
-    `--priority ${rule.priority}`,
-    `--direction ${rule.direction}`,
-    `--access ${rule.access}`,
-    `--protocol ${rule.protocol}`,
-    `--source-address-prefixes ${list(rule.sourceAddressPrefix, rule.sourceAddressPrefixes) || '""'}`,
-    `--destination-port-ranges ${list(rule.destinationPortRange, rule.destinationPortRanges)}`,
-  ].join(' ');
+    '--priority',
+    String(rule.priority),
+    '--direction',
+    String(rule.direction),
+    '--access',
+    String(rule.access),
+    '--protocol',
+    String(rule.protocol),
+    '--source-address-prefixes',
+    ...list(rule.sourceAddressPrefix, rule.sourceAddressPrefixes),
+    '--destination-port-ranges',
+    ...list(rule.destinationPortRange, rule.destinationPortRanges),
+  ];
 }
 
 export function describeNsgFix(fix: Fix, p: FirewallPosture): CallDescription[] {
@@ -150,18 +159,17 @@ export function describeNsgFix(fix: Fix, p: FirewallPosture): CallDescription[] 
   const { resourceGroup: g, nsg } = nsgLocation(p.ref);
   return planRuleWrites(fix, p).map((w): CallDescription => {
     const id = `${p.ref.id}/securityRules/${w.name}`;
-    const az = `az network nsg rule`;
-    const where = `--resource-group ${g} --nsg-name ${nsg} --name ${w.name}`;
+    const where = ['--resource-group', g, '--nsg-name', nsg, '--name', w.name];
     if (w.op === 'delete') {
       return {
         api: `DELETE ${id} (SecurityRules_Delete)`,
-        cli: `${az} delete ${where}`,
+        argv: ['az', 'network', 'nsg', 'rule', 'delete', ...where],
         permission: 'Microsoft.Network/networkSecurityGroups/securityRules/delete',
       };
     }
     return {
       api: `PUT ${id} (SecurityRules_CreateOrUpdate)`,
-      cli: `${az} ${w.op} ${where} ${cliArgs(w.rule)}`,
+      argv: ['az', 'network', 'nsg', 'rule', w.op, ...where, ...cliArgs(w.rule)],
       permission: 'Microsoft.Network/networkSecurityGroups/securityRules/write',
     };
   });

@@ -132,9 +132,25 @@ export function describeFlowLogFix(fix: Fix, p: NetworkPosture): CallDescription
   return [
     {
       api: `PUT /subscriptions/${p.ref.account}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_${region}/flowLogs/${name} (FlowLogs_CreateOrUpdate) target=${p.ref.id}`,
-      cli:
-        `az network watcher flow-log create --location ${region} --name ${name} --vnet ${p.ref.id} ` +
-        `--storage-account ${fix.destination} --enabled true --retention ${DEFAULT_FLOW_LOG_RETENTION_DAYS}`,
+      argv: [
+        'az',
+        'network',
+        'watcher',
+        'flow-log',
+        'create',
+        '--location',
+        region,
+        '--name',
+        name,
+        '--vnet',
+        p.ref.id,
+        '--storage-account',
+        fix.destination,
+        '--enabled',
+        'true',
+        '--retention',
+        String(DEFAULT_FLOW_LOG_RETENTION_DAYS),
+      ],
       permission: 'Microsoft.Network/networkWatchers/flowLogs/write',
     },
   ];

@@ -41,9 +41,22 @@ export function describeStorageContainment(p: StoragePosture): CallDescription[]
   return [
     {
       api: `PATCH ${p.ref.id} (StorageAccounts_Update) publicNetworkAccess=Disabled, networkAcls.defaultAction=Deny, tags.${CONTAINED_TAG}`,
-      cli:
-        `az storage account update --resource-group ${g} --name ${n} --public-network-access Disabled ` +
-        `--default-action Deny --tags ${CONTAINED_TAG}=<time remediation: reason>`,
+      argv: [
+        'az',
+        'storage',
+        'account',
+        'update',
+        '--resource-group',
+        g,
+        '--name',
+        n,
+        '--public-network-access',
+        'Disabled',
+        '--default-action',
+        'Deny',
+        '--tags',
+        `${CONTAINED_TAG}=<time remediation: reason>`,
+      ],
       permission: 'Microsoft.Storage/storageAccounts/write',
     },
   ];

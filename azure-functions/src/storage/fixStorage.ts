@@ -69,24 +69,42 @@ function keyVaultProperties(keyId: string) {
   return { keyVaultUri: `${url.origin}/`, keyName, ...(keyVersion ? { keyVersion } : {}) };
 }
 
+/**
+ * The calls each fix makes on an account, with the CLI command that does the same. Each `az storage account
+ * update` sets only its own fix's properties, and no two fixes set the same one, so the commands of one account's
+ * tickets compose in any order into the one PATCH enforce sends.
+ */
 export function describeStorageFix(fix: Fix, p: StoragePosture): CallDescription[] {
   const { resourceGroup: g, account: n } = accountLocation(p.ref);
-  const update = (args: string): CallDescription => ({
+  const update = (...args: string[]): CallDescription => ({
     api: `PATCH ${p.ref.id} (StorageAccounts_Update)`,
-    cli: `az storage account update --resource-group ${g} --name ${n} ${args}`,
+    argv: ['az', 'storage', 'account', 'update', '--resource-group', g, '--name', n, ...args],
     permission: 'Microsoft.Storage/storageAccounts/write',
   });
   switch (fix.type) {
     case 'isolate':
       return describeStorageContainment(p);
     case 'disallow-public-containers':
-      return [update('--allow-blob-public-access false')];
+      return [update('--allow-blob-public-access', 'false')];
     case 'require-secure-transport':
-      return [update(`--https-only true --min-tls-version ${fix.minimumTls ?? 'TLS1_2'}`)];
+      return [update('--https-only', 'true', '--min-tls-version', fix.minimumTls ?? 'TLS1_2')];
     case 'set-container-access':
       return fix.containers.map((c) => ({
         api: `PATCH ${p.ref.id}/blobServices/default/containers/${c.name} (BlobContainers_Update) publicAccess=None`,
-        cli: `az storage container-rm update --resource-group ${g} --storage-account ${n} --name ${c.name} --public-access off`,
+        argv: [
+          'az',
+          'storage',
+          'container-rm',
+          'update',
+          '--resource-group',
+          g,
+          '--storage-account',
+          n,
+          '--name',
+          c.name,
+          '--public-access',
+          'off',
+        ],
         permission: 'Microsoft.Storage/storageAccounts/blobServices/containers/write',
       }));
     case 'enable-logging': {
@@ -94,18 +112,39 @@ export function describeStorageFix(fix: Fix, p: StoragePosture): CallDescription
       return [
         {
           api: `PUT ${blobServiceId(p.ref.id)}/providers/Microsoft.Insights/diagnosticSettings/${LOG_SETTING_NAME} (DiagnosticSettings_CreateOrUpdate)`,
-          cli: `az monitor diagnostic-settings create --name ${LOG_SETTING_NAME} --resource ${blobServiceId(p.ref.id)} --workspace ${fix.target} --logs '${logs}'`,
+          argv: [
+            'az',
+            'monitor',
+            'diagnostic-settings',
+            'create',
+            '--name',
+            LOG_SETTING_NAME,
+            '--resource',
+            blobServiceId(p.ref.id),
+            '--workspace',
+            fix.target,
+            '--logs',
+            logs,
+          ],
           permission: 'Microsoft.Insights/diagnosticSettings/write',
         },
       ];
     }
-    case 'enable-encryption':
+    case 'enable-encryption': {
       if (!fix.keyId) return [];
+      const key = keyVaultProperties(fix.keyId);
       return [
         update(
-          `--encryption-key-source Microsoft.Keyvault --encryption-key-vault ${new URL(fix.keyId).origin} --encryption-key-name ${fix.keyId.split('/keys/')[1]?.split('/')[0] ?? ''}`,
+          '--encryption-key-source',
+          'Microsoft.Keyvault',
+          '--encryption-key-vault',
+          key.keyVaultUri,
+          '--encryption-key-name',
+          key.keyName,
+          ...(key.keyVersion ? ['--encryption-key-version', key.keyVersion] : []),
         ),
       ];
+    }
     default:
       return [];
   }

@@ -35,8 +35,13 @@ export interface CloudAdapter {
    * into `before` (fewer calls on the critical path); without it the engine calls `read`.
    */
   reread?(ref: ResourceRef, before: Posture, steps: Step[]): Promise<Posture | null>;
-  /** The calls a fix makes, for tickets and audit, without making them. */
-  describe(fix: Fix, posture: Posture): CallDescription[];
+  /**
+   * The calls a fix makes, for tickets and audit, without making them. `plan` is every fix planned for this
+   * resource in this run (this one among them, ticketed or enforced): where several fixes write one document (a
+   * bucket policy), each fix's command writes what the whole plan leaves, so that the commands of one resource's
+   * tickets compose into what enforce writes, in any order.
+   */
+  describe(fix: Fix, posture: Posture, plan?: readonly Fix[]): CallDescription[];
   /**
    * Applies the steps (the adapter may coalesce steps that write the same document into one call, and
    * must run independent ones in parallel). One settlement per step, in order; a failure never stops the rest.

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
 import { checkExemption } from '../guardrails/exemption.js';
 import {
+  type CallDescription,
   type Finding,
   type Outcome,
   type Posture,
@@ -139,7 +140,7 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
       rule: rule.name,
       fix,
       summary: summarizeFix(fix),
-      calls: ports.adapter.describe(fix, posture),
+      calls: [] as CallDescription[],
     }));
     const decided = { rule, finding, remediationId, steps, notes };
 
@@ -168,6 +169,15 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
     if (why) toTicket.push({ ...decided, reason: why });
     else toEnforce.push(decided);
   }
+
+  // Described once the whole plan is known: a command may write a document other rules' fixes write too.
+  const plan = [...toTicket, ...toEnforce].flatMap((d) => d.steps);
+  for (const step of plan)
+    step.calls = ports.adapter.describe(
+      step.fix,
+      posture,
+      plan.map((s) => s.fix),
+    );
 
   const [ticketed, enforced] = await Promise.all([
     Promise.all(toTicket.map((d) => fileTicket(d, target, policy, ports, now))),

@@ -44,7 +44,11 @@ export interface Target {
 /** The exact cloud call a step makes, and the CLI command that does the same, for tickets and audit. */
 export interface CallDescription {
   api: string;
-  cli: string;
+  /**
+   * The CLI command as its arguments (`['aws', 's3api', ...]`), never as shell text: tickets render it once, each
+   * argument quoted (`shellCommand`), since any of them may hold attacker text.
+   */
+  argv: string[];
   /** IAM action or Azure RBAC operation the call needs. */
   permission: string;
 }

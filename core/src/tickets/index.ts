@@ -1,4 +1,5 @@
 export * from './config.js';
+export { shellCommand } from './shellCommand.js';
 export { type AdfDoc, ticketDocument } from './sinks/adf.js';
 export { type FanOutResult, FanOutTicketSink, type NamedSink, UnavailableTicketSink } from './sinks/fanout.js';
 export { type GitHubOptions, type GitHubSettings, GitHubTicketSink, githubBody, githubMarker } from './sinks/github.js';

@@ -641,7 +641,15 @@ export function sampleTicket(bucket = 'acme-public-logs', overrides: Partial<Tic
         calls: [
           {
             api: `s3:PutPublicAccessBlock Bucket=${bucket} BlockPublicAcls=true IgnorePublicAcls=true`,
-            cli: `aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`,
+            argv: [
+              'aws',
+              's3api',
+              'put-public-access-block',
+              '--bucket',
+              bucket,
+              '--public-access-block-configuration',
+              'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true',
+            ],
             permission: 's3:PutBucketPublicAccessBlock',
           },
         ],

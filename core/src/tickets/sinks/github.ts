@@ -1,5 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import type { Ticket } from '../ticket.js';
+import { codeFence, codeSpan, mdText } from './markdown.js';
 import { recurrenceNote, ticketFacts, truncate } from './render.js';
 import {
   type AttemptFailure,
@@ -146,11 +147,11 @@ export class GitHubTicketSink extends IssueTrackerSink<GitHubOpen> {
   }
 
   protected comment(open: GitHubOpen, t: Ticket): Promise<void> {
-    return this.addComment(open, recurrenceNote(t));
+    return this.addComment(open, githubRecurrence(t));
   }
 
   protected async close(open: GitHubOpen, _dedupeKey: string, note: string): Promise<void> {
-    await this.addComment(open, note);
+    await this.addComment(open, mdText(note));
     await this.call(`PATCH /repos/${this.settings.repo}/issues/${open.number}`, (signal) =>
       this.octokit.rest.issues.update({
         owner: this.owner,
@@ -189,34 +190,36 @@ function classifyOctokitError(err: unknown): AttemptFailure {
   return typeof e?.status === 'number' ? { ...f, transient: true } : f;
 }
 
-const cellText = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-
-/** The issue body in GitHub-flavoured Markdown, with the dedupe marker first. */
+/**
+ * The issue body in GitHub-flavoured Markdown, with the dedupe marker first. Every value that may come from the
+ * resource or the event is code (markdown.ts): it shows as written and cannot format, link or mention.
+ */
 export function githubBody(t: Ticket): string {
-  const lines = [githubMarker(t.dedupeKey), `**${t.finding.title}**`, '', '| | |', '|---|---|'];
-  for (const [label, value] of ticketFacts(t)) lines.push(`| ${label} | \`${cellText(value)}\` |`);
+  const lines = [githubMarker(t.dedupeKey), `**${mdText(t.finding.title)}**`, '', '| | |', '|---|---|'];
+  for (const [label, value] of ticketFacts(t)) lines.push(`| ${label} | ${codeSpan(value, { inTable: true })} |`);
   lines.push(
     '',
     '### Evidence',
-    ...(t.finding.evidence.length ? t.finding.evidence.map((e) => `- ${e}`) : ['(none recorded)']),
+    ...(t.finding.evidence.length ? t.finding.evidence.map((e) => `- ${mdText(e)}`) : ['(none recorded)']),
   );
-  lines.push('', '### Why it was not fixed automatically', t.reason);
+  lines.push('', '### Why it was not fixed automatically', mdText(t.reason));
   if (t.steps.length) {
     lines.push('', '### Planned changes');
     t.steps.forEach((s, i) => {
       lines.push(
         '',
-        `${i + 1}. **${s.summary}** (needs \`${s.permission}\`)`,
+        `${i + 1}. **${mdText(s.summary)}** (needs ${codeSpan(s.permission)})`,
         '',
-        '```text',
-        s.api,
-        '```',
-        '```sh',
-        s.cli,
-        '```',
+        codeFence(s.api, 'text'),
+        codeFence(s.cli, 'sh'),
       );
     });
   }
-  lines.push('', '### Apply or exempt', '```sh', t.howToApply, '```', '```sh', t.howToExempt, '```');
+  lines.push('', '### Apply or exempt', codeFence(t.howToApply, 'sh'), codeFence(t.howToExempt, 'sh'));
   return lines.join('\n');
+}
+
+/** A recurrence comment: the shared note, escaped (its actor and event ids come from the event). */
+export function githubRecurrence(t: Ticket): string {
+  return mdText(recurrenceNote(t));
 }

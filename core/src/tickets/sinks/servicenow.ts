@@ -43,6 +43,21 @@ const URGENCY_IMPACT: Record<Severity, { urgency: string; impact: string }> = {
 };
 
 const RESOLVED = '6';
+
+/** U+2060 WORD JOINER: invisible, and breaks the patterns below without changing what a reader sees. */
+const JOIN = '\u2060';
+/**
+ * ServiceNow renders `[code]...[/code]` in journal text as raw HTML (glide.ui.security.allow_codetag), and may in
+ * other fields: attacker text must never open one. The joiner keeps the characters, so a pasted command still
+ * passes the same characters through its quotes.
+ */
+const noCodeTags = (s: string) => s.replace(/\[(?=\s*\/?\s*code\s*\])/gi, `[${JOIN}`);
+/** Journal text (work notes): no code tags, and no @mention or link from attacker text. */
+const journal = (s: string) =>
+  noCodeTags(s)
+    .replace(/@/g, `@${JOIN}`)
+    .replace(/:\/\//g, `:${JOIN}//`)
+    .replace(/www\./gi, (m) => `${m.slice(0, 3)}${JOIN}.`);
 const MAX_INDEX_ROWS = 1000;
 
 /**
@@ -112,8 +127,8 @@ export class ServiceNowTicketSink extends IssueTrackerSink<ServiceNowOpen> {
     const res = await this.send('POST', '', {
       // Configured extras first: they may not override the fields Reflex relies on.
       ...s.fields,
-      short_description: truncate(t.title.replace(/[\r\n]+/g, ' '), 160),
-      description: plainDescription(t),
+      short_description: truncate(noCodeTags(t.title).replace(/[\r\n]+/g, ' '), 160),
+      description: noCodeTags(plainDescription(t)),
       ...URGENCY_IMPACT[t.severity],
       correlation_id: t.dedupeKey,
       correlation_display: 'Reflex',
@@ -135,15 +150,15 @@ export class ServiceNowTicketSink extends IssueTrackerSink<ServiceNowOpen> {
   }
 
   protected async comment(open: ServiceNowOpen, t: Ticket): Promise<void> {
-    await this.send('PATCH', `/${open.sysId}`, { work_notes: recurrenceNote(t) });
+    await this.send('PATCH', `/${open.sysId}`, { work_notes: journal(recurrenceNote(t)) });
   }
 
   protected async close(open: ServiceNowOpen, _dedupeKey: string, note: string): Promise<void> {
     await this.send('PATCH', `/${open.sysId}`, {
       state: RESOLVED,
       close_code: this.settings.closeCode ?? 'Solution provided',
-      close_notes: note,
-      work_notes: note,
+      close_notes: journal(note),
+      work_notes: journal(note),
     });
   }
 }

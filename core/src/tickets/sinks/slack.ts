@@ -17,25 +17,49 @@ export interface SlackSettings {
   now?: () => number;
 }
 
-/** Slack's limits: header 150, section text 3000, field 2000, 10 fields, 50 blocks. */
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const fence = (s: string) => `\`\`\`${esc(s).replace(/```/g, "'''")}\`\`\``;
+/** U+2060 WORD JOINER: invisible, and breaks what a client might still link (`@name`, `http://`, `www.`). */
+const JOIN = '\u2060';
+/**
+ * Text from the resource or the event, for mrkdwn: `&`, `<`, `>` escaped as Slack asks (no `<!channel>`, `<@U..>`
+ * or `<url|label>` from an attacker), then links and mentions defused. Every mrkdwn object is also `verbatim`, so
+ * Slack does not auto-link URLs, channel names or mentions in it.
+ */
+const esc = (s: string) =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/@/g, `${JOIN}@${JOIN}`)
+    // No code block opened from inside: adjacent backticks split.
+    .replace(/`(?=`)/g, `\`${JOIN}`)
+    .replace(/:\/\//g, `:${JOIN}//`)
+    .replace(/www\./gi, (m) => `${m.slice(0, 3)}${JOIN}.`);
+/**
+ * A code block. Slack ends one at the next three backticks, so runs of backticks in the text are split by invisible
+ * joiners: the characters stay (a pasted command keeps its quoting), the block cannot be closed from inside.
+ */
+const fence = (s: string) =>
+  `\`\`\`${s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/`(?=`)/g, `\`${JOIN}`)}\`\`\``;
+const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text, verbatim: true });
 const MAX_STEPS = 40;
+
+type MrkdwnText = { type: 'mrkdwn'; text: string; verbatim?: boolean };
 
 export type SlackBlock =
   | { type: 'header'; text: { type: 'plain_text'; text: string; emoji?: boolean } }
-  | { type: 'section'; text?: { type: 'mrkdwn'; text: string }; fields?: { type: 'mrkdwn'; text: string }[] }
-  | { type: 'context'; elements: { type: 'mrkdwn'; text: string }[] }
+  | { type: 'section'; text?: MrkdwnText; fields?: MrkdwnText[] }
+  | { type: 'context'; elements: MrkdwnText[] }
   | { type: 'divider' };
 
 /** The Block Kit message for a ticket. */
 export function slackMessage(t: Ticket): { text: string; blocks: SlackBlock[] } {
-  const field = (label: string, value: string) => ({
-    type: 'mrkdwn' as const,
-    text: truncate(`*${label}*\n${value}`, 2000),
-  });
+  const field = (label: string, value: string) => mrkdwn(truncate(`*${label}*\n${value}`, 2000));
   const blocks: SlackBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(t.title, 150) } },
+    { type: 'header', text: { type: 'plain_text', text: truncate(t.title, 150), emoji: false } },
     {
       type: 'section',
       fields: [
@@ -47,9 +71,8 @@ export function slackMessage(t: Ticket): { text: string; blocks: SlackBlock[] } 
     },
     {
       type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: truncate(
+      text: mrkdwn(
+        truncate(
           [
             `*${esc(t.finding.title)}*`,
             ...t.finding.evidence.map((e) => `• ${esc(e)}`),
@@ -57,37 +80,34 @@ export function slackMessage(t: Ticket): { text: string; blocks: SlackBlock[] } 
           ].join('\n'),
           3000,
         ),
-      },
+      ),
     },
   ];
   const steps = t.steps.slice(0, MAX_STEPS);
   steps.forEach((s, i) => {
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: truncate(`*${i + 1}. ${esc(s.summary)}*\n${fence(s.cli)}`, 3000) },
+      text: mrkdwn(truncate(`*${i + 1}. ${esc(s.summary)}*\n${fence(s.cli)}`, 3000)),
     });
   });
   blocks.push({
     type: 'section',
-    text: {
-      type: 'mrkdwn',
-      text: truncate(`*Apply:* ${fence(t.howToApply)}\n*Exempt:* ${fence(t.howToExempt)}`, 3000),
-    },
+    text: mrkdwn(truncate(`*Apply:* ${fence(t.howToApply)}\n*Exempt:* ${fence(t.howToExempt)}`, 3000)),
   });
   const more = t.steps.length > steps.length ? ` · ${t.steps.length - steps.length} more steps not shown` : '';
   blocks.push({
     type: 'context',
     elements: [
-      {
-        type: 'mrkdwn',
-        text: truncate(
+      mrkdwn(
+        truncate(
           `Reflex · ${esc(t.trigger.source)} event \`${esc(t.trigger.eventId)}\` · ${esc(t.createdAt)} · key \`${t.dedupeKey}\`${more}`,
           3000,
         ),
-      },
+      ),
     ],
   });
-  return { text: truncate(`${t.title}: ${t.resource.id}`, 3000), blocks };
+  // The notification text is mrkdwn too.
+  return { text: truncate(esc(`${t.title}: ${t.resource.id}`), 3000), blocks };
 }
 
 /**
@@ -128,10 +148,10 @@ export class SlackWebhookTicketSink implements TicketSink {
     if (!posted) return null;
     const line = `:white_check_mark: Resolved: ${esc(posted.title)} (\`${esc(posted.resource)}\`)`;
     await this.post({
-      text: truncate(`Resolved: ${posted.title}: ${note}`, 3000),
+      text: truncate(esc(`Resolved: ${posted.title}: ${note}`), 3000),
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: truncate(`${line}\n${esc(note)}`, 3000) } },
-        { type: 'context', elements: [{ type: 'mrkdwn', text: `Reflex · key \`${dedupeKey}\`` }] },
+        { type: 'section', text: mrkdwn(truncate(`${line}\n${esc(note)}`, 3000)) },
+        { type: 'context', elements: [mrkdwn(`Reflex · key \`${dedupeKey}\``)] },
       ] satisfies SlackBlock[],
     });
     this.posted.delete(dedupeKey);
