@@ -48,6 +48,7 @@ export {
   DynamoDbAuditStore,
   DynamoDbBlastRadiusStore,
   DynamoDbEventLedger,
+  DynamoDbLeaseStore,
   type DynamoStoreOptions,
 } from './state/dynamodb.js';
 export { resolveLookup, sweepTargets } from './sweep.js';

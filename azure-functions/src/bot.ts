@@ -12,6 +12,7 @@ import {
   InMemoryBlastRadiusStore,
   InMemoryEventLedger,
   JsonLinesTicketSink,
+  type LeaseStore,
   type Policy,
   PolicyError,
   policyFromEnv,
@@ -31,6 +32,8 @@ export interface BotOptions {
   audit?: AuditSink;
   ledger?: EventLedger;
   blastRadius?: BlastRadiusStore;
+  /** Per-resource leases across instances. Default: the state table, when there is one. */
+  leases?: LeaseStore;
 }
 
 /** Audit records as structured log lines; Application Insights keeps them with the invocation. */
@@ -83,6 +86,7 @@ export class Bot {
   readonly env: NodeJS.ProcessEnv;
   private readonly ledger: EventLedger;
   private readonly blastRadius: BlastRadiusStore;
+  private readonly leases?: LeaseStore;
   private readonly tickets: TicketSink;
 
   constructor(private readonly options: BotOptions = {}) {
@@ -99,13 +103,11 @@ export class Bot {
     this.adapter = new AzureAdapter(this.clients, {
       flowLogs: flow?.workspaceId ? { workspaceId: flow.workspaceId } : {},
     });
-    this.state = stateStoresFromEnv(
-      env,
-      () => connection.credential,
-      (err) => console.warn(JSON.stringify({ kind: 'reflex.state', message: errorMessage(err) })),
-    );
+    this.state = stateStoresFromEnv(env, () => connection.credential);
     this.ledger = options.ledger ?? this.state.ledger ?? new InMemoryEventLedger();
     this.blastRadius = options.blastRadius ?? this.state.blastRadius ?? new InMemoryBlastRadiusStore();
+    const leases = options.leases ?? this.state.leases;
+    if (leases) this.leases = leases;
     if (options.tickets) this.tickets = options.tickets;
     else {
       // Secrets arrive as environment variables; in Functions, Key Vault references in app settings resolve to them.
@@ -144,6 +146,7 @@ export class Bot {
       audit: this.options.audit ?? this.auditStore(context) ?? new LogAuditSink(context),
       blastRadius: this.blastRadius,
       ledger: this.ledger,
+      ...(this.leases ? { leases: this.leases } : {}),
       onAlarm: (alarm) => context.warn(JSON.stringify({ log: 'reflex.alarm', ...alarm })),
     };
   }

@@ -14,6 +14,7 @@ import {
   InMemoryBlastRadiusStore,
   InMemoryEventLedger,
   JsonLinesTicketSink,
+  type LeaseStore,
   logParts,
   type Outcome,
   outcomesToList,
@@ -37,7 +38,12 @@ import {
   roleSessionName,
 } from '../memberAccounts.js';
 import { resolveSecretReferences, type SecretOptions } from '../secrets.js';
-import { DynamoDbAuditStore, DynamoDbBlastRadiusStore, DynamoDbEventLedger } from '../state/dynamodb.js';
+import {
+  DynamoDbAuditStore,
+  DynamoDbBlastRadiusStore,
+  DynamoDbEventLedger,
+  DynamoDbLeaseStore,
+} from '../state/dynamodb.js';
 
 /** What a handler is built from; every part has a production default, tests replace the ones they watch. */
 export interface BotDeps {
@@ -61,6 +67,8 @@ export interface BotDeps {
   secrets?: SecretOptions;
   blastRadius?: BlastRadiusStore;
   ledger?: EventLedger;
+  /** Per-resource leases across containers. Default: the state table, when there is one. */
+  leases?: LeaseStore;
   clock?: Clock;
   logger?: Logger;
   /** Targets handled at once (sweeps). Default 16. */
@@ -166,6 +174,9 @@ export function createBot(deps: BotDeps = {}): Bot {
     ledger:
       deps.ledger ??
       (stateTable ? new DynamoDbEventLedger({ ...aws, tableName: stateTable }) : new InMemoryEventLedger()),
+    ...(deps.leases || stateTable
+      ? { leases: deps.leases ?? new DynamoDbLeaseStore({ ...aws, tableName: stateTable! }) }
+      : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
     onAlarm: deps.onAlarm ?? ((alarm) => logger.warn('reflex.alarm', { alarm })),
   };

@@ -21,7 +21,7 @@ import type {
   StoragePosture,
 } from '@reflex/core';
 import { errorCode, requestIdOf, unlessMissing } from '../errors.js';
-import { policyVersion, withBucketPolicyLock, writingPolicy } from './policyLock.js';
+import { policyReadTrusted, policyVersion, withBucketPolicyLock, writingPolicy } from './policyLock.js';
 import { type BucketFacet, parsePolicy, policyRead } from './posture.js';
 import {
   allowsLogDelivery,
@@ -221,15 +221,15 @@ function nextStatements(steps: Step[], p: StoragePosture, current = p.publicAcce
 }
 
 /**
- * Under the bucket's policy lock, from the posture's policy, or from a fresh read when this container wrote that
- * policy since the posture read it (so a statement another fix just added is kept).
+ * Under the bucket's policy lock, from the posture's policy when it was read under the lease still held (see
+ * policyLock), else from a fresh read (so a statement another fix, here or in another container, added is kept).
  */
 function rewritePolicy(s3: S3Client, steps: Step[], p: StoragePosture): Promise<StepResult> {
   return withBucketPolicyLock(p.ref.name, async () => {
     const Bucket = p.ref.name;
     const read = policyRead(p);
     let before: string | null;
-    if (read && read.version === policyVersion(Bucket)) before = read.text;
+    if (read && policyReadTrusted(p.ref, read)) before = read.text;
     else {
       const fresh = await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), ['NoSuchBucketPolicy'], null);
       before = fresh?.Policy ?? null;
