@@ -20,6 +20,9 @@ export interface UndoResult {
  * Fixes that close a gate the others' befores cannot pass while it is closed: S3 rejects a public bucket policy
  * while BlockPublicPolicy is on and a public ACL while BlockPublicAcls is on; Azure rejects public container access
  * while the account disallows it. Their befores are put back first, then the rest, newest first.
+ * (S3 API reference, PublicAccessBlockConfiguration: "PUT Bucket ACL ... calls fail if the specified ACL is public";
+ * BlockPublicPolicy "causes Amazon S3 to reject calls to PUT Bucket policy if the specified bucket policy allows
+ * public access". moto enforces neither.)
  */
 const GATES: ReadonlySet<FixType> = new Set<FixType>(['block-public-access', 'disallow-public-containers']);
 

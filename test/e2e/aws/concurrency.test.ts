@@ -137,7 +137,7 @@ describe('100 concurrent events on one bucket, 4 containers, one state table (mo
       }),
     );
 
-    const containers = [];
+    const containers: Awaited<ReturnType<typeof container>>[] = [];
     for (let i = 0; i < 4; i++) containers.push(await container()); // one at a time: each import its own
     expect(new Set(containers.map((c) => c.module)).size).toBe(4); // four module instances, not one shared
 
