@@ -36,6 +36,7 @@ import { isTransient } from './errors.js';
 import { applyLockdown, describeLockdown, exceptPrincipalPatterns, restoreLockdown } from './s3/containment.js';
 import { applyBucketSteps, describeBucketFix, facetsWritten } from './s3/fixes.js';
 import { facetsFor, readBucket, rereadBucket } from './s3/posture.js';
+import { previewBucketStep } from './s3/preview.js';
 import { restoreBucketFix } from './s3/restore.js';
 
 export interface AwsAdapterOptions {
@@ -136,6 +137,11 @@ export class AwsAdapter implements CloudAdapter {
   }
 
   /** Independent steps run in parallel; S3 policy steps are coalesced by the bucket fixer. */
+  /** The before and intended after of a bucket step, for the write-ahead audit record. */
+  preview(step: Step, posture: Posture): { before: unknown; after: unknown } | undefined {
+    return posture.kind === 'storage' && step.fix.type !== 'isolate' ? previewBucketStep(step, posture) : undefined;
+  }
+
   async apply(steps: Step[], posture: Posture): Promise<StepSettlement[]> {
     const c = this.clients(posture.ref.region, posture.ref.account);
     const settle = (work: () => Promise<StepResult>): Promise<StepSettlement> =>

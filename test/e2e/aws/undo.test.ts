@@ -30,7 +30,7 @@ import {
   GetPublicAccessBlockCommand as GetAccountBlock,
 } from '@aws-sdk/client-s3-control';
 import { LogAuditSink } from '@reflex/aws';
-import type { Report } from '@reflex/core';
+import { type AuditRecord, MemoryAuditStore, type Report } from '@reflex/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   fixture,
@@ -197,6 +197,43 @@ describe('undo on moto, through the manual handler', () => {
     ]);
     const again = await manual(undo(id));
     expect(again.outcomes[0]).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/already undone/) });
+  });
+
+  it('write-ahead: the before is recorded before the write; a fix whose "applied" mark was lost is still undone', async () => {
+    await s3().send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read' }));
+    const original = await bucketState();
+    const store = new MemoryAuditStore();
+    const order: string[] = [];
+    // The audit table takes the write-ahead records, then fails every "applied" mark.
+    const flaky = Object.assign(Object.create(store) as MemoryAuditStore, {
+      record: async (r: AuditRecord) => {
+        order.push(`audit:${r.fix.type}:${r.status}:writes sent ${writeCalls(world).length}`);
+        if (r.status === 'applied') throw new Error('ProvisionedThroughputExceededException');
+        return store.record(r);
+      },
+    });
+    world.proxy.resetStats();
+    const { events, manual } = handlers(world, policy(), { audit: flaky });
+    const report = await events(
+      fixture('cloudtrail-s3-PutBucketAcl-canned-public-read.json', { 'amzn-s3-demo-bucket': BUCKET }),
+    );
+    const ps = byRule(report, 'publicStorage');
+    expect(ps.status).toBe('fixed');
+    expect(ps.notes?.join()).toMatch(/stays "intended"/);
+    // Every step's intended record was written before any write was sent.
+    expect(order.slice(0, 2).sort()).toEqual([
+      'audit:block-public-access:intended:writes sent 0',
+      'audit:remove-public-grants:intended:writes sent 0',
+    ]);
+    expect(store.records.map((r) => [r.fix.type, r.status])).toEqual([
+      ['block-public-access', 'intended'],
+      ['remove-public-grants', 'intended'],
+    ]);
+    const acl = store.records.find((r) => r.fix.type === 'remove-public-grants')!;
+    expect(JSON.stringify(acl.before)).toContain('AllUsers');
+    const undone = await manual(undo(ps.remediationId!));
+    expect(undone.outcomes[0]).toMatchObject({ status: 'fixed' });
+    expect(await bucketState()).toEqual(original);
   });
 
   it('refuses when someone changed the bucket since, shows the difference, and touches nothing', async () => {
