@@ -3,6 +3,7 @@ import {
   type CallDescription,
   type CloudAdapter,
   type Fix,
+  type LeaseStore,
   type Posture,
   type ReadScope,
   type ResourceRef,
@@ -47,6 +48,8 @@ export interface AwsAdapterOptions {
   lockdownExceptions?: string[];
   /** Who contains and why (tagged on the instance), and whether to snapshot its volumes. */
   containment?: ContainmentContext;
+  /** Leases across containers, for writes to a resource other than the one fixed (the log bucket's policy). */
+  leases?: LeaseStore;
 }
 
 /** The AWS side of the engine: reads posture, describes, applies and undoes fixes. No policy logic lives here. */
@@ -150,7 +153,7 @@ export class AwsAdapter implements CloudAdapter {
         (error: unknown): StepSettlement => ({ ok: false, error }),
       );
     if (posture.kind === 'storage' && steps.every((s) => s.fix.type !== 'isolate'))
-      return applyBucketSteps(c.s3, steps, posture);
+      return applyBucketSteps(c.s3, steps, posture, this.options.leases);
     const one = (step: Step): Promise<StepResult> => {
       const { fix } = step;
       if (fix.type === 'isolate') {
@@ -167,7 +170,9 @@ export class AwsAdapter implements CloudAdapter {
       }
       switch (posture.kind) {
         case 'storage':
-          return applyBucketSteps(c.s3, [step], posture).then(([s]) => (s?.ok ? s.result : Promise.reject(s?.error)));
+          return applyBucketSteps(c.s3, [step], posture, this.options.leases).then(([s]) =>
+            s?.ok ? s.result : Promise.reject(s?.error),
+          );
         case 'firewall':
           return applyRevokeIngress(c.ec2, fix, posture);
         case 'trail':

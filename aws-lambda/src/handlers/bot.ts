@@ -161,8 +161,10 @@ export function createBot(deps: BotDeps = {}): Bot {
     (auditTable
       ? new LoggedAuditStore(logger, new DynamoDbAuditStore({ ...aws, tableName: auditTable }))
       : new LogAuditSink(logger));
+  const leases = deps.leases ?? (stateTable ? new DynamoDbLeaseStore({ ...aws, tableName: stateTable }) : undefined);
   const adapter = new AwsAdapter(clients, {
     containment: { snapshots: /^(1|true|yes|on)$/i.test(env.REFLEX_CONTAIN_SNAPSHOTS ?? '') },
+    ...(leases ? { leases } : {}),
   });
   const ports: EnginePorts = {
     adapter,
@@ -174,9 +176,7 @@ export function createBot(deps: BotDeps = {}): Bot {
     ledger:
       deps.ledger ??
       (stateTable ? new DynamoDbEventLedger({ ...aws, tableName: stateTable }) : new InMemoryEventLedger()),
-    ...(deps.leases || stateTable
-      ? { leases: deps.leases ?? new DynamoDbLeaseStore({ ...aws, tableName: stateTable! }) }
-      : {}),
+    ...(leases ? { leases } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
     onAlarm: deps.onAlarm ?? ((alarm) => logger.warn('reflex.alarm', { alarm })),
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
 import { acquireBlastRadius } from '../guardrails/blastRadius.js';
 import { checkExemption } from '../guardrails/exemption.js';
-import { withLease } from '../guardrails/lease.js';
+import { isLeaseBusy, withLease } from '../guardrails/lease.js';
 import {
   type AuditRecord,
   type Finding,
@@ -470,7 +470,8 @@ async function enforce(
       verifyError = err;
     }
   }
-  const transientOf = (err: unknown) => err instanceof AuditWriteAheadError || ports.adapter.isTransient(err);
+  const transientOf = (err: unknown) =>
+    err instanceof AuditWriteAheadError || isLeaseBusy(err) || ports.adapter.isTransient(err);
 
   const outcomes = decided.map((d): Outcome => {
     const stepOutcomes = d.steps.map((step): StepOutcome => {

@@ -68,6 +68,14 @@ export function leaseToken(key: string): string | undefined {
   return held && !held.lost ? held.token : undefined;
 }
 
+/** Work that needed a lease another holder kept for the whole wait: worth a retry of the event. */
+export class LeaseBusyError extends Error {
+  override readonly name = 'LeaseBusyError';
+}
+
+/** A lease-busy failure (by name: it may cross module instances). */
+export const isLeaseBusy = (err: unknown): boolean => (err as { name?: unknown } | null)?.name === 'LeaseBusyError';
+
 export type LeaseRun<T> =
   | { status: 'done'; value: T }
   /** Another holder kept it for the whole wait. */
