@@ -141,6 +141,24 @@ describe('concurrent events on one resource', () => {
   });
 });
 
+describe('verification', () => {
+  it('every rule judged is verified on the re-read: one compliant before the write and not after fails, transient', async () => {
+    // The write loses another's change to the same document (here: the HTTPS-only setting goes with it).
+    const apply = cloud.apply.bind(cloud);
+    cloud.apply = async (steps, posture) => {
+      const out = await apply(steps, posture);
+      const p = cloud.get(ref)!;
+      if (p.kind === 'storage') p.transport = { httpsOnly: false };
+      return out;
+    };
+    const report = await handleTargets('evt-1', [target()], enforce, container(), { retryRounds: 0 });
+    expect(report.outcomes.find((o) => o.rule === 'publicStorage')!.status).toBe('fixed');
+    const https = report.outcomes.find((o) => o.rule === 'insecureTransport')!;
+    expect(https).toMatchObject({ status: 'failed', transient: true });
+    expect(https.reason).toMatch(/^compliant before the write, not after it/);
+  });
+});
+
 describe('a state store that is down', () => {
   it('the ledger failing does not block the fix; the alarm says so', async () => {
     const broken: EventLedger = {
