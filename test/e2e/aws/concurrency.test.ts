@@ -8,8 +8,9 @@ import {
   PutBucketAclCommand,
   PutBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
+import { DynamoDbLeaseStore } from '@reflex/aws';
 import type { AuditRecord, Report } from '@reflex/core';
-import { MemoryTicketSink } from '@reflex/core';
+import { MemoryTicketSink, resourceLeaseKey } from '@reflex/core';
 import { MOTO_CREDENTIALS } from '@reflex/sim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -197,4 +198,46 @@ describe('100 concurrent events on one bucket, 4 containers, one state table (mo
     const removal = records.find((r) => r.fix.type === 'remove-public-statements')!;
     expect(JSON.parse(removal.before as string).Statement).toContainEqual(PUBLIC);
   }, 180_000);
+
+  it("a log bucket's policy is written under that bucket's lease: a fix elsewhere waits while another container holds it", async () => {
+    await resetWorld(world);
+    await tables();
+    const s3 = world.direct.s3;
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await s3.send(new CreateBucketCommand({ Bucket: LOG_BUCKET }));
+    const kept = {
+      Sid: 'Kept',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::210987654321:root' },
+      Action: 's3:ListBucket',
+      Resource: `arn:aws:s3:::${LOG_BUCKET}`,
+    };
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: LOG_BUCKET,
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [kept] }),
+      }),
+    );
+    // Another container is working on the log bucket: it holds its lease.
+    const other = new DynamoDbLeaseStore({ ...awsOptions(world), tableName: STATE, region: 'us-east-1' });
+    const key = resourceLeaseKey({ cloud: 'aws', id: `arn:aws:s3:::${LOG_BUCKET}` });
+    expect(await other.tryAcquire(key, 'other-container', new Date(), 60_000)).toBe(true);
+
+    const { events } = await container();
+    world.proxy.resetStats();
+    const created = fixture('cloudtrail-s3-CreateBucket.json', { 'bucket-test-iad': BUCKET });
+    const pending = deliver(events, created);
+    await new Promise((r) => setTimeout(r, 1500));
+    const logPolicyWrites = () =>
+      writeCalls(world).filter((c) => c.operation === 'PutBucketPolicy' && c.path.includes(LOG_BUCKET));
+    expect(logPolicyWrites()).toEqual([]); // waiting for the lease, not writing around it
+    await other.release(key, 'other-container');
+    const report = await pending;
+    expect(report.outcomes.find((o) => o.rule === 'storageWithoutLogging')?.status).toBe('fixed');
+    expect(logPolicyWrites()).toHaveLength(1);
+    const statements = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: LOG_BUCKET }))).Policy!)
+      .Statement as { Sid?: string; Principal?: unknown }[];
+    expect(statements[0]).toEqual(kept);
+    expect(statements.map((st) => st.Principal)).toContainEqual({ Service: 'logging.s3.amazonaws.com' });
+  }, 60_000);
 });
