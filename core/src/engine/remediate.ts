@@ -137,22 +137,21 @@ async function judge(
   const clock = ports.clock ?? systemClock;
   const { ref, trigger } = target;
   const base = { resource: ref, trigger };
-  const done = (outcomes: Outcome[]) => outcomes;
   // Read what the enabled rules look at, no more: an event names the rules its call can affect (target.rules).
   let posture: Posture | null;
   try {
     posture = await ports.adapter.read(ref, scope);
   } catch (err) {
-    return done([
+    return [
       {
         ...base,
         status: 'failed',
         reason: `could not read ${ref.id}: ${errorMessage(err)}`,
         transient: ports.adapter.isTransient(err),
       },
-    ]);
+    ];
   }
-  if (!posture) return done([{ ...base, status: 'ignored', reason: `${ref.id} does not exist (any more)` }]);
+  if (!posture) return [{ ...base, status: 'ignored', reason: `${ref.id} does not exist (any more)` }];
 
   const now = clock.now();
   const outcomes: Outcome[] = [];
@@ -270,7 +269,7 @@ async function judge(
     : outcomes;
   const all = [...verified, ...ticketed, ...enforced];
   await resolveTickets(all, ports);
-  return done(all);
+  return all;
 }
 
 function allowListReason(allowed: { match: string; reason?: string }): string {
