@@ -1,5 +1,5 @@
 import { configureBot, reflexEvents } from '@reflex/azure';
-import { MemoryAuditStore, MemoryTicketSink, type Outcome, type UndoResult } from '@reflex/core';
+import { type AuditRecord, MemoryAuditStore, MemoryTicketSink, type Outcome, type UndoResult } from '@reflex/core';
 import { type ArmEmulator, armClientOptions } from '@reflex/sim';
 import { describe, expect, it } from 'vitest';
 import {
@@ -81,5 +81,51 @@ describe('undo on the ARM emulator, per step', () => {
     ).toEqual(['disallow-public-containers', 'set-container-access']);
     const third = await manual({ action: 'undo', remediationId: ps.remediationId, reason: 'CHG-7' });
     expect((third.jsonBody as UndoResult).status).toBe('already-undone');
+  }, 60_000);
+
+  it('write-ahead: no audit record, no write; a lost "applied" mark leaves the before recorded', async () => {
+    const human = humanClients(emulator);
+    await human.storage.storageAccounts.create(
+      RG,
+      'stahead',
+      {
+        location: 'westeurope',
+        sku: { name: 'Standard_LRS' },
+        kind: 'StorageV2',
+        allowBlobPublicAccess: true,
+        minimumTlsVersion: 'TLS1_2',
+      },
+      FAST_LRO,
+    );
+    const event = emulator.events().at(-1)!.eventGrid;
+    const store = new MemoryAuditStore();
+    let down: 'all' | 'applied' = 'all';
+    const audit = Object.assign(Object.create(store) as MemoryAuditStore, {
+      record: async (r: AuditRecord) => {
+        if (down === 'all' || r.status === 'applied') throw new Error('table unavailable');
+        return store.record(r);
+      },
+    });
+    configureBot({
+      env: { REFLEX_POLICY: policyYaml(), REFLEX_SUBSCRIPTION_IDS: SUB },
+      connection: { ...armClientOptions(emulator, BOT), pollIntervalMs: 10 },
+      tickets: new MemoryTicketSink(),
+      audit,
+    });
+    const from = botWrites(emulator).length;
+    // The audit table is down: nothing is written, and the delivery fails transiently (Event Grid retries).
+    await expect(reflexEvents(event, context())).rejects.toThrow(/audit write-ahead failed/);
+    expect(botWrites(emulator).slice(from)).toEqual([]);
+    expect((await human.storage.storageAccounts.getProperties(RG, 'stahead')).allowBlobPublicAccess).toBe(true);
+
+    down = 'applied';
+    const retry = await reflexEvents({ ...event, id: `${event.id}-retry` }, context());
+    const ps = retry.outcomes.find((o: Outcome) => o.rule === 'publicStorage')!;
+    expect(ps.status).toBe('fixed');
+    expect(ps.notes?.join()).toMatch(/stays "intended"/);
+    expect(store.records.find((r) => r.fix.type === 'disallow-public-containers')).toMatchObject({
+      status: 'intended',
+      before: { allowBlobPublicAccess: true },
+    });
   }, 60_000);
 });
