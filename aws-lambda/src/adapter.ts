@@ -3,6 +3,7 @@ import {
   type CallDescription,
   type CloudAdapter,
   type Fix,
+  type LeaseStore,
   type Posture,
   type ReadScope,
   type ResourceRef,
@@ -36,6 +37,7 @@ import { isTransient } from './errors.js';
 import { applyLockdown, describeLockdown, exceptPrincipalPatterns, restoreLockdown } from './s3/containment.js';
 import { applyBucketSteps, describeBucketFix, facetsWritten } from './s3/fixes.js';
 import { facetsFor, readBucket, rereadBucket } from './s3/posture.js';
+import { previewBucketStep } from './s3/preview.js';
 import { restoreBucketFix } from './s3/restore.js';
 
 export interface AwsAdapterOptions {
@@ -46,6 +48,8 @@ export interface AwsAdapterOptions {
   lockdownExceptions?: string[];
   /** Who contains and why (tagged on the instance), and whether to snapshot its volumes. */
   containment?: ContainmentContext;
+  /** Leases across containers, for writes to a resource other than the one fixed (the log bucket's policy). */
+  leases?: LeaseStore;
 }
 
 /** The AWS side of the engine: reads posture, describes, applies and undoes fixes. No policy logic lives here. */
@@ -136,6 +140,11 @@ export class AwsAdapter implements CloudAdapter {
   }
 
   /** Independent steps run in parallel; S3 policy steps are coalesced by the bucket fixer. */
+  /** The before and intended after of a bucket step, for the write-ahead audit record. */
+  preview(step: Step, posture: Posture): { before: unknown; after: unknown } | undefined {
+    return posture.kind === 'storage' && step.fix.type !== 'isolate' ? previewBucketStep(step, posture) : undefined;
+  }
+
   async apply(steps: Step[], posture: Posture): Promise<StepSettlement[]> {
     const c = this.clients(posture.ref.region, posture.ref.account);
     const settle = (work: () => Promise<StepResult>): Promise<StepSettlement> =>
@@ -144,7 +153,7 @@ export class AwsAdapter implements CloudAdapter {
         (error: unknown): StepSettlement => ({ ok: false, error }),
       );
     if (posture.kind === 'storage' && steps.every((s) => s.fix.type !== 'isolate'))
-      return applyBucketSteps(c.s3, steps, posture);
+      return applyBucketSteps(c.s3, steps, posture, this.options.leases);
     const one = (step: Step): Promise<StepResult> => {
       const { fix } = step;
       if (fix.type === 'isolate') {
@@ -161,7 +170,9 @@ export class AwsAdapter implements CloudAdapter {
       }
       switch (posture.kind) {
         case 'storage':
-          return applyBucketSteps(c.s3, [step], posture).then(([s]) => (s?.ok ? s.result : Promise.reject(s?.error)));
+          return applyBucketSteps(c.s3, [step], posture, this.options.leases).then(([s]) =>
+            s?.ok ? s.result : Promise.reject(s?.error),
+          );
         case 'firewall':
           return applyRevokeIngress(c.ec2, fix, posture);
         case 'trail':

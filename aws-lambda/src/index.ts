@@ -58,6 +58,7 @@ export {
   DynamoDbAuditStore,
   DynamoDbBlastRadiusStore,
   DynamoDbEventLedger,
+  DynamoDbLeaseStore,
   type DynamoStoreOptions,
 } from './state/dynamodb.js';
 export { resolveLookup, sweepTargets } from './sweep.js';

@@ -26,7 +26,7 @@ import {
 import { readNsg } from './network/readNsg.js';
 import { restoreNsgStep } from './network/restoreNsg.js';
 import { rereadNsg } from './network/verifyNsg.js';
-import { applyStorageSteps, describeStorageFix, LOG_SETTING_NAME } from './storage/fixStorage.js';
+import { applyStorageSteps, beforeOf, describeStorageFix, LOG_SETTING_NAME } from './storage/fixStorage.js';
 import { readStorageAccount, rereadStorageAccount } from './storage/readStorage.js';
 import { restoreStorageStep } from './storage/restoreStorage.js';
 
@@ -87,6 +87,15 @@ export class AzureAdapter implements CloudAdapter {
     if (posture.kind === 'firewall') return describeNsgFix(fix, posture);
     if (posture.kind === 'network') return describeFlowLogFix(fix, posture);
     return [];
+  }
+
+  /**
+   * A storage step's before, for the write-ahead audit record. Its after is what the PATCH answers (ARM may
+   * normalise it), so it is recorded once applied.
+   */
+  preview(step: Step, posture: Posture): { before: unknown; after: unknown } | undefined {
+    if (posture.kind !== 'storage' || step.fix.type === 'isolate') return undefined;
+    return { before: beforeOf(step.fix, posture), after: undefined };
   }
 
   async apply(steps: Step[], posture: Posture): Promise<StepSettlement[]> {

@@ -12,6 +12,7 @@ import {
   InMemoryBlastRadiusStore,
   InMemoryEventLedger,
   JsonLinesTicketSink,
+  type LeaseStore,
   type Policy,
   PolicyError,
   policyFromEnv,
@@ -32,6 +33,8 @@ export interface BotOptions {
   audit?: AuditSink;
   ledger?: EventLedger;
   blastRadius?: BlastRadiusStore;
+  /** Per-resource leases across instances. Default: the state table, when there is one. */
+  leases?: LeaseStore;
 }
 
 /** Audit records as structured log lines; Application Insights keeps them with the invocation. */
@@ -86,6 +89,7 @@ export class Bot {
   readonly own: OwnIdentity;
   private readonly ledger: EventLedger;
   private readonly blastRadius: BlastRadiusStore;
+  private readonly leases?: LeaseStore;
   private readonly tickets: TicketSink;
 
   constructor(private readonly options: BotOptions = {}) {
@@ -105,13 +109,11 @@ export class Bot {
     this.adapter = new AzureAdapter(this.clients, {
       flowLogs: flow?.workspaceId ? { workspaceId: flow.workspaceId } : {},
     });
-    this.state = stateStoresFromEnv(
-      env,
-      () => connection.credential,
-      (err) => console.warn(JSON.stringify({ kind: 'reflex.state', message: errorMessage(err) })),
-    );
+    this.state = stateStoresFromEnv(env, () => connection.credential);
     this.ledger = options.ledger ?? this.state.ledger ?? new InMemoryEventLedger();
     this.blastRadius = options.blastRadius ?? this.state.blastRadius ?? new InMemoryBlastRadiusStore();
+    const leases = options.leases ?? this.state.leases;
+    if (leases) this.leases = leases;
     if (options.tickets) this.tickets = options.tickets;
     else {
       // Secrets arrive as environment variables; in Functions, Key Vault references in app settings resolve to them.
@@ -150,6 +152,7 @@ export class Bot {
       audit: this.options.audit ?? this.auditStore(context) ?? new LogAuditSink(context),
       blastRadius: this.blastRadius,
       ledger: this.ledger,
+      ...(this.leases ? { leases: this.leases } : {}),
       onAlarm: (alarm) => context.warn(JSON.stringify({ log: 'reflex.alarm', ...alarm })),
     };
   }

@@ -34,6 +34,7 @@ export {
   TableAuditStore,
   TableBlastRadiusStore,
   TableEventLedger,
+  TableLeaseStore,
   tableKey,
 } from './state/tables.js';
 export { applyStorageSteps, describeStorageFix, LOG_SETTING_NAME } from './storage/fixStorage.js';

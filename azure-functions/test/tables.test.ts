@@ -1,9 +1,13 @@
 import {
+  type Alarm,
   type AuditRecord,
   type CloudAdapter,
   type EnginePorts,
+  handleTargets,
   InMemoryBlastRadiusStore,
+  MemoryAuditStore,
   MemoryTicketSink,
+  parsePolicy,
   undo,
 } from '@reflex/core';
 import { type AzuriteTable, startAzuriteTable } from '@reflex/sim';
@@ -14,6 +18,7 @@ import {
   TableAuditStore,
   TableBlastRadiusStore,
   TableEventLedger,
+  TableLeaseStore,
   tableKey,
 } from '../src/state/tables.js';
 
@@ -120,15 +125,21 @@ describe('TableBlastRadiusStore (azurite)', () => {
 });
 
 describe('TableEventLedger (azurite)', () => {
-  it('remembers handled events for the retention; an unreachable table means "not seen", never a throw', async () => {
+  it('claim-first: one claim wins, handled events are remembered for the retention, a released claim is free', async () => {
     const ledger = new TableEventLedger(table('state2'), 3_600_000);
+    const other = new TableEventLedger(table('state2'), 3_600_000);
     const now = new Date('2025-01-01T00:00:00Z');
-    expect(await ledger.has('evt/1', now)).toBe(false);
+    const claims = await Promise.all([ledger.claim('evt/1', now), other.claim('evt/1', now)]);
+    expect(claims.sort()).toEqual(['claimed', 'in-progress']);
     await ledger.remember('evt/1', now);
-    expect(await ledger.has('evt/1', new Date(now.getTime() + 1000))).toBe(true);
-    expect(await ledger.has('evt/1', new Date(now.getTime() + 3_600_001))).toBe(false);
+    expect(await other.claim('evt/1', new Date(now.getTime() + 1000))).toBe('handled');
+    expect(await other.claim('evt/1', new Date(now.getTime() + 3_600_001))).toBe('claimed');
+    expect(await ledger.claim('evt/2', now)).toBe('claimed');
+    await ledger.release('evt/2');
+    expect(await other.claim('evt/2', now)).toBe('claimed');
+  });
 
-    const errors: unknown[] = [];
+  it('an unreachable table throws; the engine goes on without it (fail open, alarmed), like on AWS', async () => {
     const down = new TableEventLedger(
       new LazyTable(
         {
@@ -139,11 +150,52 @@ describe('TableEventLedger (azurite)', () => {
         0,
       ),
       3_600_000,
-      (e) => errors.push(e),
     );
-    await down.remember('evt/2', now);
-    expect(await down.has('evt/2', now)).toBe(false);
-    expect(errors.length).toBeGreaterThan(0);
+    const now = new Date('2025-01-01T00:00:00Z');
+    await expect(down.claim('evt/2', now)).rejects.toThrow();
+    const alarms: Alarm[] = [];
+    const adapter: CloudAdapter = {
+      cloud: 'azure',
+      read: async () => null,
+      describe: () => [],
+      apply: async () => [],
+      isTransient: () => false,
+    };
+    const report = await handleTargets(
+      'evt/2',
+      [{ ref: resource, trigger: { source: 'eventgrid', eventId: 'evt/2' } }],
+      parsePolicy('version: 1\nmode: enforce'),
+      {
+        adapter,
+        tickets: new MemoryTicketSink(),
+        audit: new MemoryAuditStore(),
+        blastRadius: new InMemoryBlastRadiusStore(),
+        ledger: down,
+        onAlarm: (a) => alarms.push(a),
+      },
+    );
+    expect(report.outcomes[0]!.reason).toMatch(/does not exist/); // the resource was read: the work went on
+    expect(alarms).toContainEqual(expect.objectContaining({ kind: 'state-store', scope: 'event ledger' }));
+  });
+});
+
+describe('TableLeaseStore (azurite)', () => {
+  it('one holder at a time across instances; expired or released leases can be taken; only the holder renews', async () => {
+    const a = new TableLeaseStore(table('state3'));
+    const b = new TableLeaseStore(table('state3'));
+    const now = new Date('2025-01-01T00:00:00Z');
+    const key = `resource#azure#${resource.id}`;
+    const first = await Promise.all([a.tryAcquire(key, 'ta', now, 10_000), b.tryAcquire(key, 'tb', now, 10_000)]);
+    expect([...first].sort()).toEqual([false, true]);
+    const [holder, holderToken, waiter, waiterToken] = first[0] ? [a, 'ta', b, 'tb'] : [b, 'tb', a, 'ta'];
+    expect(await waiter.renew(key, waiterToken, now, 10_000)).toBe(false);
+    expect(await holder.renew(key, holderToken, new Date(now.getTime() + 5000), 10_000)).toBe(true);
+    expect(await waiter.tryAcquire(key, waiterToken, new Date(now.getTime() + 12_000), 10_000)).toBe(false);
+    expect(await waiter.tryAcquire(key, waiterToken, new Date(now.getTime() + 15_000), 10_000)).toBe(true);
+    await holder.release(key, holderToken); // no longer its own: changes nothing
+    expect(await holder.tryAcquire(key, holderToken, new Date(now.getTime() + 16_000), 10_000)).toBe(false);
+    await waiter.release(key, waiterToken);
+    expect(await holder.tryAcquire(key, holderToken, new Date(now.getTime() + 16_000), 10_000)).toBe(true);
   });
 });
 

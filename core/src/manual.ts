@@ -2,12 +2,24 @@ import * as z from 'zod';
 import { EventParseError } from './errors.js';
 import { RULE_NAMES } from './model/index.js';
 
+/**
+ * Bounds of the free-text fields: each is stored in every audit record and log line of the action (a DynamoDB item
+ * holds 400 KB, an Azure Table property 64 KiB). An over-long request is refused before anything is read or written.
+ */
+export const MANUAL_LIMITS = {
+  reason: 1000,
+  requestedBy: 256,
+  /** The longest ARN (2048) and ARM id AWS and Azure accept. */
+  resource: 2048,
+  remediationId: 128,
+} as const;
+
 /** The manual-invocation contract, the same on both clouds (AWS `manual` handler, Azure HTTP function). */
 export const ManualRequestSchema = z
   .object({
     action: z.enum(['remediate', 'contain', 'undo', 'sweep']),
     /** ARN or ARM id; for `undo`, the remediation id may be given instead. */
-    resource: z.string().min(1).optional(),
+    resource: z.string().min(1).max(MANUAL_LIMITS.resource).optional(),
     /**
      * AWS: the account of a resource whose ARN names none (a bucket), or of a sweep, when the bot acts in member
      * accounts. An ARN that names another account is refused. ARM ids carry their subscription: Azure refuses it.
@@ -16,12 +28,12 @@ export const ManualRequestSchema = z
       .string()
       .regex(/^\d{12}$/, 'an AWS account id is 12 digits')
       .optional(),
-    remediationId: z.string().min(1).optional(),
+    remediationId: z.string().min(1).max(MANUAL_LIMITS.remediationId).optional(),
     rules: z.array(z.enum(RULE_NAMES)).optional(),
     dryRun: z.boolean().optional(),
-    reason: z.string().trim().min(1).optional(),
+    reason: z.string().trim().min(1).max(MANUAL_LIMITS.reason).optional(),
     /** Who asks (the CLI fills it from the caller identity); audited with the reason. */
-    requestedBy: z.string().optional(),
+    requestedBy: z.string().max(MANUAL_LIMITS.requestedBy).optional(),
   })
   .strict()
   .superRefine((r, ctx) => {

@@ -14,6 +14,7 @@ import {
   InMemoryBlastRadiusStore,
   InMemoryEventLedger,
   JsonLinesTicketSink,
+  type LeaseStore,
   logParts,
   type Outcome,
   outcomesToList,
@@ -38,7 +39,12 @@ import {
 } from '../memberAccounts.js';
 import { type CallerIdentity, OwnIdentity, stsCallerIdentity } from '../ownIdentity.js';
 import { resolveSecretReferences, type SecretOptions } from '../secrets.js';
-import { DynamoDbAuditStore, DynamoDbBlastRadiusStore, DynamoDbEventLedger } from '../state/dynamodb.js';
+import {
+  DynamoDbAuditStore,
+  DynamoDbBlastRadiusStore,
+  DynamoDbEventLedger,
+  DynamoDbLeaseStore,
+} from '../state/dynamodb.js';
 
 /** What a handler is built from; every part has a production default, tests replace the ones they watch. */
 export interface BotDeps {
@@ -62,6 +68,8 @@ export interface BotDeps {
   secrets?: SecretOptions;
   blastRadius?: BlastRadiusStore;
   ledger?: EventLedger;
+  /** Per-resource leases across containers. Default: the state table, when there is one. */
+  leases?: LeaseStore;
   clock?: Clock;
   logger?: Logger;
   /** Targets handled at once (sweeps). Default 16. */
@@ -161,8 +169,10 @@ export function createBot(deps: BotDeps = {}): Bot {
     (auditTable
       ? new LoggedAuditStore(logger, new DynamoDbAuditStore({ ...aws, tableName: auditTable }))
       : new LogAuditSink(logger));
+  const leases = deps.leases ?? (stateTable ? new DynamoDbLeaseStore({ ...aws, tableName: stateTable }) : undefined);
   const adapter = new AwsAdapter(clients, {
     containment: { snapshots: /^(1|true|yes|on)$/i.test(env.REFLEX_CONTAIN_SNAPSHOTS ?? '') },
+    ...(leases ? { leases } : {}),
   });
   const ports: EnginePorts = {
     adapter,
@@ -174,6 +184,7 @@ export function createBot(deps: BotDeps = {}): Bot {
     ledger:
       deps.ledger ??
       (stateTable ? new DynamoDbEventLedger({ ...aws, tableName: stateTable }) : new InMemoryEventLedger()),
+    ...(leases ? { leases } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
     onAlarm: deps.onAlarm ?? ((alarm) => logger.warn('reflex.alarm', { alarm })),
   };

@@ -10,18 +10,23 @@ import {
   type S3Client,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
-import type {
-  AclGrant,
-  CallDescription,
-  Fix,
-  PolicyStatement,
-  Step,
-  StepResult,
-  StepSettlement,
-  StoragePosture,
+import {
+  type AclGrant,
+  type CallDescription,
+  type Fix,
+  LeaseBusyError,
+  type LeaseStore,
+  leaseToken,
+  type PolicyStatement,
+  resourceLeaseKey,
+  type Step,
+  type StepResult,
+  type StepSettlement,
+  type StoragePosture,
+  withLease,
 } from '@reflex/core';
 import { errorCode, requestIdOf, unlessMissing } from '../errors.js';
-import { policyVersion, withBucketPolicyLock, writingPolicy } from './policyLock.js';
+import { policyReadTrusted, policyVersion, withBucketPolicyLock, writingPolicy } from './policyLock.js';
 import { type BucketFacet, parsePolicy, policyRead } from './posture.js';
 import {
   allowsLogDelivery,
@@ -61,11 +66,14 @@ export async function applyBucketSteps(
   s3: S3Client,
   steps: Step[],
   posture: StoragePosture,
+  leases?: LeaseStore,
 ): Promise<StepSettlement[]> {
   const policySteps = steps.filter((s) => POLICY_FIXES.has(s.fix.type));
   const policyWrite = policySteps.length > 0 ? settle(rewritePolicy(s3, policySteps, posture)) : undefined;
   return Promise.all(
-    steps.map((step) => (POLICY_FIXES.has(step.fix.type) ? policyWrite! : settle(applyOne(s3, step.fix, posture)))),
+    steps.map((step) =>
+      POLICY_FIXES.has(step.fix.type) ? policyWrite! : settle(applyOne(s3, step.fix, posture, leases)),
+    ),
   );
 }
 
@@ -83,7 +91,7 @@ async function settle(work: Promise<StepResult>): Promise<StepSettlement> {
   }
 }
 
-async function applyOne(s3: S3Client, fix: Fix, p: StoragePosture): Promise<StepResult> {
+async function applyOne(s3: S3Client, fix: Fix, p: StoragePosture, leases?: LeaseStore): Promise<StepResult> {
   const Bucket = p.ref.name;
   switch (fix.type) {
     case 'block-public-access': {
@@ -133,13 +141,13 @@ async function applyOne(s3: S3Client, fix: Fix, p: StoragePosture): Promise<Step
       // The target's log-delivery statement is checked beside the logging write, not before it (S3 delivers logs
       // minutes later), and not at all while this container knows it is there: the happy path is one call.
       const known = logDeliveryKnown(fix.target, p);
-      let ensured = known ? undefined : handled(ensureLogDelivery(s3, fix.target, p));
+      let ensured = known ? undefined : handled(ensureLogDelivery(s3, fix.target, p, leases));
       let out: Awaited<ReturnType<typeof put>>;
       try {
         out = await put().catch(async (err: unknown) => {
           // A target S3 refuses: ensure its policy (again, if this container thought it knew), then one more try.
           if (errorCode(err) !== 'InvalidTargetBucketForLogging') throw err;
-          ensured ??= handled(ensureLogDelivery(s3, fix.target, p));
+          ensured ??= handled(ensureLogDelivery(s3, fix.target, p, leases));
           await ensured;
           return put();
         });
@@ -181,10 +189,28 @@ function logDeliveryKnown(target: string, p: StoragePosture): Promise<LogDeliver
   return Promise.resolve({ before: 'unchanged', after: 'unchanged', requestIds: [] });
 }
 
-/** Adds the log-delivery statement to the target bucket's policy unless an equivalent one is there; keeps the rest. */
-function ensureLogDelivery(s3: S3Client, target: string, p: StoragePosture): Promise<LogDeliveryGrant> {
+/**
+ * Adds the log-delivery statement to the target bucket's policy unless an equivalent one is there; keeps the rest.
+ * The target is another resource than the one fixed: its policy is written under its own lease (unless this call
+ * chain holds it already: a bucket that logs to itself), so its own remediation in another container cannot lose
+ * this statement, nor this write its changes.
+ */
+function ensureLogDelivery(
+  s3: S3Client,
+  target: string,
+  p: StoragePosture,
+  leases?: LeaseStore,
+): Promise<LogDeliveryGrant> {
   return withBucketPolicyLock(target, async () => {
-    const grant = await addLogDelivery(s3, target, p);
+    const key = resourceLeaseKey({ cloud: 'aws', id: `arn:${p.ref.partition}:s3:::${target}` });
+    let grant: LogDeliveryGrant;
+    if (!leases || leaseToken(key)) grant = await addLogDelivery(s3, target, p);
+    else {
+      const run = await withLease(leases, key, () => addLogDelivery(s3, target, p));
+      if (run.status === 'busy')
+        throw new LeaseBusyError(`the log bucket ${target} is being changed by another instance; retry`);
+      grant = run.value;
+    }
     deliveryKnown.set(`${target} ${p.ref.account}`, { at: Date.now(), version: policyVersion(target) });
     return grant;
   });
@@ -221,15 +247,15 @@ function nextStatements(fixes: readonly Fix[], p: StoragePosture, current = p.pu
 }
 
 /**
- * Under the bucket's policy lock, from the posture's policy, or from a fresh read when this container wrote that
- * policy since the posture read it (so a statement another fix just added is kept).
+ * Under the bucket's policy lock, from the posture's policy when it was read under the lease still held (see
+ * policyLock), else from a fresh read (so a statement another fix, here or in another container, added is kept).
  */
 function rewritePolicy(s3: S3Client, steps: Step[], p: StoragePosture): Promise<StepResult> {
   return withBucketPolicyLock(p.ref.name, async () => {
     const Bucket = p.ref.name;
     const read = policyRead(p);
     let before: string | null;
-    if (read && read.version === policyVersion(Bucket)) before = read.text;
+    if (read && policyReadTrusted(p.ref, read)) before = read.text;
     else {
       const fresh = await unlessMissing(s3.send(new GetBucketPolicyCommand({ Bucket })), ['NoSuchBucketPolicy'], null);
       before = fresh?.Policy ?? null;

@@ -1,12 +1,16 @@
+import { leaseToken, type ResourceRef, resourceLeaseKey } from '@reflex/core';
+
 /**
  * Bucket-policy writes are read-modify-write of one document. Within a container (a sweep fixes many buckets
  * at once, and a source bucket's logging fix edits the log bucket's policy) they are serialised per bucket,
- * so two fixes never overwrite each other. Across containers the verify step catches a lost write.
+ * so two fixes never overwrite each other. Across containers the engine holds the bucket's lease (the state
+ * table) from its read to its verify; the log bucket's policy is written under that bucket's lease.
  *
  * Each bucket also has a write version: bumped when this container starts a policy write to the bucket and again
- * when the write ends. A policy read (the posture's) notes the version before it is sent; a writer holding the lock
- * may trust that read instead of reading the policy again only while the version is unchanged, i.e. no write of
- * this container overlapped or followed the read.
+ * when the write ends. A policy read (the posture's) notes the version and the lease it was made under; a writer
+ * holding the lock may trust that read instead of reading the policy again only while it still holds that same
+ * lease (no other container wrote since) and the version is unchanged (no write of this container overlapped or
+ * followed the read). Otherwise it reads the policy again: under the lock, and under the lease when there is one.
  */
 const tails = new Map<string, Promise<unknown>>();
 const versions = new Map<string, number>();
@@ -35,4 +39,21 @@ export async function writingPolicy<T>(bucket: string, write: () => Promise<T>):
   } finally {
     versions.set(bucket, policyVersion(bucket) + 1);
   }
+}
+
+/** A policy read: the container's write version when it was sent, and the lease (token) it was made under. */
+export interface PolicyReadMark {
+  version: number;
+  lease: string | undefined;
+}
+
+/** The mark to note on a policy read of the bucket `ref` about to be sent. */
+export function policyReadMark(ref: ResourceRef): PolicyReadMark {
+  return { version: policyVersion(ref.name), lease: leaseToken(resourceLeaseKey(ref)) };
+}
+
+/** May a writer use this read instead of reading the policy again? Only under the lease it was made under. */
+export function policyReadTrusted(ref: ResourceRef, read: PolicyReadMark | undefined): boolean {
+  if (!read || read.lease === undefined) return false;
+  return read.version === policyVersion(ref.name) && read.lease === leaseToken(resourceLeaseKey(ref));
 }

@@ -22,7 +22,7 @@ import type {
 } from '@reflex/core';
 import { errorCode, unlessMissing } from '../errors.js';
 import { underPressure } from '../throttling.js';
-import { policyVersion } from './policyLock.js';
+import { type PolicyReadMark, policyReadMark } from './policyLock.js';
 import { requiresSecureTransport } from './statements.js';
 
 /** S3's "not configured" answers: states of the bucket, not failures. */
@@ -61,8 +61,7 @@ export function facetsFor(rules: readonly RuleName[]): BucketFacet[] {
 }
 
 /** The policy as read for a posture: its text, and the container's policy write version when the read was sent. */
-export interface PolicyRead {
-  version: number;
+export interface PolicyRead extends PolicyReadMark {
   text: string | null;
 }
 const policyReads = new WeakMap<StoragePosture, PolicyRead>();
@@ -136,7 +135,7 @@ async function readFacets(
 ): Promise<StoragePosture | null> {
   const Bucket = ref.name;
   const want = (f: BucketFacet) => facets.includes(f);
-  const version = policyVersion(Bucket);
+  const mark = policyReadMark(ref);
   try {
     // While S3 throttles this client, two facets at a time: fewer calls waiting out a backoff at once hold less of
     // the SDK's retry quota (see throttling.ts). Otherwise all at once.
@@ -181,7 +180,7 @@ async function readFacets(
     };
     const unread = ALL_FACETS.filter((f) => !want(f) && (!before || before.unread?.includes(f)));
     if (unread.length > 0) posture.unread = unread;
-    const read = want('policy') ? { version, text: policy?.Policy ?? null } : before && policyReads.get(before);
+    const read = want('policy') ? { ...mark, text: policy?.Policy ?? null } : before && policyReads.get(before);
     if (read) policyReads.set(posture, read);
     return posture;
   } catch (err) {

@@ -1,17 +1,28 @@
 /**
  * Reflex's state in DynamoDB, for Lambda, where memory does not outlive a container:
  *
- * - `DynamoDbAuditStore` (table `REFLEX_AUDIT_TABLE`): one item per audit record, partition key `remediationId` (S),
- *   sort key `sk` (S) = `<at>#<stepId>#<status>`, the record itself as JSON in `record` (S), plus `stepId`, `status`,
- *   `resourceId` and `at` for reading the table by hand. `byRemediation` is one Query (consistent, paginated), in the
- *   order the records were written. No TTL: the audit trail is kept.
- * - `DynamoDbBlastRadiusStore` and `DynamoDbEventLedger` (table `REFLEX_STATE_TABLE`): partition key `pk` (S), TTL
- *   attribute `expiresAt` (N, epoch seconds) so old items go away on their own.
+ * - `DynamoDbAuditStore` (table `REFLEX_AUDIT_TABLE`): one item per step and phase, partition key `remediationId`
+ *   (S), sort key `sk` (S) = `<stepId>#step` (written `intended` ahead of the write, replaced by `applied` / `failed`)
+ *   or `<stepId>#undo` (`undone`), the record itself as JSON in `record` (S), plus `stepId`, `status`, `resourceId`
+ *   and `at` for reading the table by hand. `byRemediation` is one Query (consistent, paginated), ordered by time,
+ *   then step. No TTL: the audit trail is kept.
+ * - `DynamoDbBlastRadiusStore`, `DynamoDbEventLedger` and `DynamoDbLeaseStore` (table `REFLEX_STATE_TABLE`):
+ *   partition key `pk` (S), TTL attribute `expiresAt` (N, epoch seconds) so old items go away on their own.
  *
  * The SDK client is loaded with `import()` on first use, so a handler configured without tables never loads it.
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AuditRecord, AuditStore, BlastRadiusStore, EventLedger } from '@reflex/core';
+import {
+  type AuditRecord,
+  type AuditStore,
+  auditPhase,
+  type BlastRadiusStore,
+  CLAIM_TTL_MS,
+  type Claim,
+  type EventLedger,
+  type LeaseStore,
+  latestAuditRecords,
+} from '@reflex/core';
 import { type AwsClientOptions, defaultRegion } from '../clients.js';
 import { errorCode } from '../errors.js';
 
@@ -72,7 +83,7 @@ export class DynamoDbAuditStore implements AuditStore {
         TableName: this.table.name,
         Item: {
           remediationId: { S: r.remediationId },
-          sk: { S: `${r.at}#${r.stepId}#${r.status}` },
+          sk: { S: `${r.stepId}#${auditPhase(r)}` },
           stepId: { S: r.stepId },
           status: { S: r.status },
           at: { S: r.at },
@@ -101,7 +112,11 @@ export class DynamoDbAuditStore implements AuditStore {
       for (const item of page.Items ?? []) if (item.record?.S) out.push(JSON.parse(item.record.S) as AuditRecord);
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    return out;
+    // Items written before one item per step and phase (sk `<at>#<stepId>#<status>`) fold into the latest.
+    const stepIndex = (id: string) => Number(/\.(\d+)$/.exec(id)?.[1] ?? 0);
+    return latestAuditRecords(out.sort((a, b) => a.at.localeCompare(b.at))).sort(
+      (a, b) => a.at.localeCompare(b.at) || stepIndex(a.stepId) - stepIndex(b.stepId),
+    );
   }
 }
 
@@ -160,50 +175,149 @@ export class DynamoDbBlastRadiusStore implements BlastRadiusStore {
 }
 
 /**
- * Handled events, one item each (`event#<id>`), written with a conditional put and a TTL. `has` checks the expiry
- * itself: DynamoDB deletes expired items only eventually.
+ * Event ledger, claim-first: one item per event (`event#<id>`), `state` = `claimed` (expires after `claimTtlMs`: its
+ * holder died) or `handled` (expires after the retention). A claim is a conditional put that only succeeds when no
+ * unexpired item is there, so of concurrent deliveries exactly one goes ahead. Expiry is checked by the conditions
+ * themselves: DynamoDB deletes expired items only eventually. Errors are thrown: the engine skips a failing ledger.
  */
 export class DynamoDbEventLedger implements EventLedger {
   private readonly table: Table;
   constructor(
     options: DynamoStoreOptions,
     private readonly retentionMs = 24 * 3_600_000,
+    private readonly claimTtlMs = CLAIM_TTL_MS,
   ) {
     this.table = new Table(options);
   }
 
-  async has(eventId: string, now: Date): Promise<boolean> {
+  async claim(eventId: string, now: Date): Promise<Claim> {
     const { client, sdk } = await this.table.use();
-    const got = await client.send(
-      new sdk.GetItemCommand({
-        TableName: this.table.name,
-        Key: { pk: { S: `event#${eventId}` } },
-        ConsistentRead: true,
-      }),
-    );
-    const expires = Number(got.Item?.expiresAt?.N ?? 0);
-    return expires * 1000 > now.getTime();
-  }
-
-  async remember(eventId: string, now: Date): Promise<void> {
-    const { client, sdk } = await this.table.use();
-    const nowSeconds = Math.floor(now.getTime() / 1000);
+    const key = { pk: { S: `event#${eventId}` } };
     try {
       await client.send(
         new sdk.PutItemCommand({
           TableName: this.table.name,
           Item: {
-            pk: { S: `event#${eventId}` },
-            handledAt: { S: now.toISOString() },
-            expiresAt: { N: String(Math.ceil((now.getTime() + this.retentionMs) / 1000)) },
+            ...key,
+            state: { S: 'claimed' },
+            at: { S: now.toISOString() },
+            expiresAt: { N: String(Math.ceil((now.getTime() + this.claimTtlMs) / 1000)) },
           },
-          // First writer wins; an expired item (TTL not yet applied) may be overwritten.
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': { N: String(Math.floor(now.getTime() / 1000)) } },
+        }),
+      );
+      return 'claimed';
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const got = await client.send(
+      new sdk.GetItemCommand({ TableName: this.table.name, Key: key, ConsistentRead: true }),
+    );
+    // Items written before claims existed carry no state: they were handled.
+    return got.Item?.state?.S === 'claimed' ? 'in-progress' : 'handled';
+  }
+
+  async remember(eventId: string, now: Date): Promise<void> {
+    const { client, sdk } = await this.table.use();
+    await client.send(
+      new sdk.PutItemCommand({
+        TableName: this.table.name,
+        Item: {
+          pk: { S: `event#${eventId}` },
+          state: { S: 'handled' },
+          handledAt: { S: now.toISOString() },
+          expiresAt: { N: String(Math.ceil((now.getTime() + this.retentionMs) / 1000)) },
+        },
+      }),
+    );
+  }
+
+  async release(eventId: string): Promise<void> {
+    const { client, sdk } = await this.table.use();
+    try {
+      // Expired at once (UpdateItem: the role has no DeleteItem), and only while still a claim.
+      await client.send(
+        new sdk.UpdateItemCommand({
+          TableName: this.table.name,
+          Key: { pk: { S: `event#${eventId}` } },
+          UpdateExpression: 'SET expiresAt = :zero',
+          ConditionExpression: '#s = :claimed',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':zero': { N: '0' }, ':claimed': { S: 'claimed' } },
         }),
       );
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
+    }
+  }
+}
+
+/**
+ * Per-resource leases (`lease#<key>`): the holder's token and `until` (ms). Taken with a conditional put that only
+ * succeeds when the lease is absent, expired, or already the caller's; renewed and released with conditional
+ * updates on the token, so a holder whose lease expired and was taken cannot extend or free someone else's.
+ */
+export class DynamoDbLeaseStore implements LeaseStore {
+  private readonly table: Table;
+  constructor(options: DynamoStoreOptions) {
+    this.table = new Table(options);
+  }
+
+  async tryAcquire(key: string, token: string, now: Date, ttlMs: number): Promise<boolean> {
+    const { client, sdk } = await this.table.use();
+    const until = now.getTime() + ttlMs;
+    try {
+      await client.send(
+        new sdk.PutItemCommand({
+          TableName: this.table.name,
+          Item: {
+            pk: { S: `lease#${key}` },
+            token: { S: token },
+            until: { N: String(until) },
+            expiresAt: { N: String(Math.ceil(until / 1000) + 3600) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR #u <= :now OR #t = :token',
+          ExpressionAttributeNames: { '#u': 'until', '#t': 'token' },
+          ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':token': { S: token } },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async renew(key: string, token: string, now: Date, ttlMs: number): Promise<boolean> {
+    return this.update(key, token, now.getTime() + ttlMs);
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    await this.update(key, token, 0);
+  }
+
+  private async update(key: string, token: string, until: number): Promise<boolean> {
+    const { client, sdk } = await this.table.use();
+    try {
+      await client.send(
+        new sdk.UpdateItemCommand({
+          TableName: this.table.name,
+          Key: { pk: { S: `lease#${key}` } },
+          UpdateExpression: 'SET #u = :until, expiresAt = :expires',
+          ConditionExpression: '#t = :token',
+          ExpressionAttributeNames: { '#u': 'until', '#t': 'token' },
+          ExpressionAttributeValues: {
+            ':until': { N: String(until) },
+            ':expires': { N: String(Math.ceil(until / 1000) + 3600) },
+            ':token': { S: token },
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
     }
   }
 }

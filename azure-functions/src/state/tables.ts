@@ -6,7 +6,16 @@
 
 import type { TokenCredential } from '@azure/core-auth';
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
-import type { AuditRecord, AuditStore, BlastRadiusStore, EventLedger } from '@reflex/core';
+import {
+  type AuditRecord,
+  type AuditStore,
+  auditPhase,
+  type BlastRadiusStore,
+  CLAIM_TTL_MS,
+  type Claim,
+  type EventLedger,
+  type LeaseStore,
+} from '@reflex/core';
 
 /** Where the tables are: an account URL with a token credential (managed identity), or a connection string. */
 export type TableAccount =
@@ -85,9 +94,10 @@ function stepIndex(stepId: string): number {
 type AuditEntity = Record<string, unknown> & { recordChunks?: number };
 
 /**
- * The audit trail in an Azure Table: one partition per remediation id, one row per recorded step and status
- * (applied, failed, undone), so undo reads a remediation with one partition query. Queryable columns (resource,
- * rule, fix, status, actor, reason, event) sit beside the full record as JSON.
+ * The audit trail in an Azure Table: one partition per remediation id, one row per step and phase (`step`: written
+ * `intended` ahead of the write, replaced by `applied` / `failed`; `undo`: `undone`), so undo reads a remediation
+ * with one partition query. Queryable columns (resource, rule, fix, status, actor, reason, event) sit beside the
+ * full record as JSON.
  */
 export class TableAuditStore implements AuditStore {
   constructor(private readonly table: LazyTable) {}
@@ -96,25 +106,27 @@ export class TableAuditStore implements AuditStore {
     const json = JSON.stringify(r);
     const chunks: Record<string, string> = {};
     for (let i = 0; i * CHUNK < json.length; i++) chunks[`record${i}`] = json.slice(i * CHUNK, (i + 1) * CHUNK);
-    const at = Date.parse(r.at) || Date.now();
     const client = await this.table.get();
-    await client.createEntity({
-      partitionKey: tableKey(r.remediationId),
-      rowKey: `${String(stepIndex(r.stepId)).padStart(4, '0')}-${r.status}-${String(at).padStart(15, '0')}-${Math.random().toString(36).slice(2, 8)}`,
-      at: r.at,
-      stepId: r.stepId,
-      status: r.status,
-      resourceId: r.resource.id,
-      rule: r.rule,
-      fix: r.fix.type,
-      mode: r.mode,
-      eventId: r.correlation.eventId,
-      ...(r.correlation.actor ? { actor: r.correlation.actor } : {}),
-      ...(r.correlation.reason ? { reason: r.correlation.reason } : {}),
-      ...(r.error ? { error: r.error.slice(0, CHUNK) } : {}),
-      recordChunks: Object.keys(chunks).length,
-      ...chunks,
-    });
+    await client.upsertEntity(
+      {
+        partitionKey: tableKey(r.remediationId),
+        rowKey: `${String(stepIndex(r.stepId)).padStart(4, '0')}-${auditPhase(r)}`,
+        at: r.at,
+        stepId: r.stepId,
+        status: r.status,
+        resourceId: r.resource.id,
+        rule: r.rule,
+        fix: r.fix.type,
+        mode: r.mode,
+        eventId: r.correlation.eventId,
+        ...(r.correlation.actor ? { actor: r.correlation.actor } : {}),
+        ...(r.correlation.reason ? { reason: r.correlation.reason } : {}),
+        ...(r.error ? { error: r.error.slice(0, CHUNK) } : {}),
+        recordChunks: Object.keys(chunks).length,
+        ...chunks,
+      },
+      'Replace',
+    );
   }
 
   async byRemediation(remediationId: string): Promise<AuditRecord[]> {
@@ -177,36 +189,121 @@ export class TableBlastRadiusStore implements BlastRadiusStore {
 }
 
 /**
- * The event ledger in an Azure Table: one row per handled event id. It only saves work (the engine re-reads
- * state anyway), so a table that cannot be reached means "not seen" and a failed write is ignored.
+ * The event ledger in an Azure Table, claim-first: one row per event id (`ledger` partition), `state` = `claimed`
+ * or `handled`, `until` (ms) its expiry. A claim creates the row (409: someone has it) or replaces an expired one
+ * with its ETag (412: someone replaced it first), so of concurrent deliveries exactly one goes ahead. Errors are
+ * thrown: the engine skips a ledger that fails, and says so.
  */
 export class TableEventLedger implements EventLedger {
   constructor(
     private readonly table: LazyTable,
     private readonly retentionMs = 24 * 3_600_000,
-    private readonly onError: (err: unknown) => void = () => {},
+    private readonly claimTtlMs = CLAIM_TTL_MS,
   ) {}
 
-  async has(eventId: string, now: Date): Promise<boolean> {
+  async claim(eventId: string, now: Date): Promise<Claim> {
+    const client = await this.table.get();
+    const row = { partitionKey: 'ledger', rowKey: tableKey(eventId) };
+    const claim = { ...row, state: 'claimed', until: now.getTime() + this.claimTtlMs };
     try {
-      const client = await this.table.get();
-      const row = await client.getEntity<{ handledAt?: number }>('ledger', tableKey(eventId));
-      return typeof row.handledAt === 'number' && row.handledAt > now.getTime() - this.retentionMs;
+      await client.createEntity(claim);
+      return 'claimed';
     } catch (err) {
-      if (statusOf(err) !== 404) this.onError(err);
-      return false;
+      if (statusOf(err) !== 409) throw err;
+    }
+    const current = await client.getEntity<{ state?: string; until?: number; handledAt?: number }>(
+      row.partitionKey,
+      row.rowKey,
+    );
+    // Rows written before claims existed carry `handledAt` only: handled then, kept for the retention.
+    const until = current.until ?? (current.handledAt ?? 0) + this.retentionMs;
+    if (until > now.getTime()) return current.state === 'claimed' ? 'in-progress' : 'handled';
+    try {
+      await client.updateEntity(claim, 'Replace', { etag: current.etag });
+      return 'claimed';
+    } catch (err) {
+      if (statusOf(err) === 412) return 'in-progress';
+      throw err;
     }
   }
 
   async remember(eventId: string, now: Date): Promise<void> {
+    const client = await this.table.get();
+    await client.upsertEntity(
+      {
+        partitionKey: 'ledger',
+        rowKey: tableKey(eventId),
+        state: 'handled',
+        handledAt: now.getTime(),
+        until: now.getTime() + this.retentionMs,
+      },
+      'Replace',
+    );
+  }
+
+  async release(eventId: string): Promise<void> {
+    const client = await this.table.get();
     try {
-      const client = await this.table.get();
-      await client.upsertEntity(
-        { partitionKey: 'ledger', rowKey: tableKey(eventId), handledAt: now.getTime() },
+      const current = await client.getEntity<{ state?: string }>('ledger', tableKey(eventId));
+      if (current.state !== 'claimed') return;
+      await client.updateEntity(
+        { partitionKey: 'ledger', rowKey: tableKey(eventId), state: 'released', until: 0 },
         'Replace',
+        { etag: current.etag },
       );
     } catch (err) {
-      this.onError(err);
+      const status = statusOf(err);
+      if (status !== 404 && status !== 412) throw err;
+    }
+  }
+}
+
+/**
+ * Per-resource leases in an Azure Table (`lease` partition): the holder's token and `until` (ms). Taken by creating
+ * the row (409: someone holds or held it) or by replacing an expired one (or our own) with its ETag (412: someone
+ * else took it first); renewed and released the same way, only while the token is ours.
+ */
+export class TableLeaseStore implements LeaseStore {
+  constructor(private readonly table: LazyTable) {}
+
+  async tryAcquire(key: string, token: string, now: Date, ttlMs: number): Promise<boolean> {
+    const client = await this.table.get();
+    const lease = { partitionKey: 'lease', rowKey: tableKey(key), token, until: now.getTime() + ttlMs };
+    try {
+      await client.createEntity(lease);
+      return true;
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+    }
+    return this.replace(lease, (held) => held.token === token || (held.until ?? 0) <= now.getTime());
+  }
+
+  async renew(key: string, token: string, now: Date, ttlMs: number): Promise<boolean> {
+    const lease = { partitionKey: 'lease', rowKey: tableKey(key), token, until: now.getTime() + ttlMs };
+    return this.replace(lease, (held) => held.token === token);
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    await this.replace(
+      { partitionKey: 'lease', rowKey: tableKey(key), token, until: 0 },
+      (held) => held.token === token,
+    );
+  }
+
+  private async replace(
+    lease: { partitionKey: string; rowKey: string; token: string; until: number },
+    allowed: (held: { token?: string; until?: number }) => boolean,
+  ): Promise<boolean> {
+    const client = await this.table.get();
+    try {
+      const held = await client.getEntity<{ token?: string; until?: number }>(lease.partitionKey, lease.rowKey);
+      if (!allowed(held)) return false;
+      await client.updateEntity(lease, 'Replace', { etag: held.etag });
+      return true;
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404 || status === 412) return false;
+      throw err;
     }
   }
 }
@@ -215,6 +312,7 @@ export interface StateStores {
   audit?: TableAuditStore;
   blastRadius?: TableBlastRadiusStore;
   ledger?: TableEventLedger;
+  leases?: TableLeaseStore;
   /** Where state lives, for the startup log. */
   description: string;
 }
@@ -224,14 +322,10 @@ export interface StateStores {
  * - `REFLEX_STATE_CONNECTION_STRING` (a storage connection string; azurite locally), or
  *   `REFLEX_STATE_ACCOUNT_URL` (`https://<account>.table.core.windows.net`) with the managed identity;
  * - `REFLEX_AUDIT_TABLE`: the audit table (undo needs it);
- * - `REFLEX_STATE_TABLE`: blast radius and event ledger, shared by every instance.
+ * - `REFLEX_STATE_TABLE`: blast radius, event ledger and per-resource leases, shared by every instance.
  * Nothing configured: no stores (the bot keeps them in memory and logs audit records).
  */
-export function stateStoresFromEnv(
-  env: NodeJS.ProcessEnv,
-  credential: () => TokenCredential,
-  onError?: (err: unknown) => void,
-): StateStores {
+export function stateStoresFromEnv(env: NodeJS.ProcessEnv, credential: () => TokenCredential): StateStores {
   const connectionString = env['REFLEX_STATE_CONNECTION_STRING']?.trim();
   const url = env['REFLEX_STATE_ACCOUNT_URL']?.trim();
   const auditTable = env['REFLEX_AUDIT_TABLE']?.trim();
@@ -248,7 +342,11 @@ export function stateStoresFromEnv(
   return {
     ...(auditTable ? { audit: new TableAuditStore(new LazyTable(account, auditTable)) } : {}),
     ...(state
-      ? { blastRadius: new TableBlastRadiusStore(state), ledger: new TableEventLedger(state, undefined, onError) }
+      ? {
+          blastRadius: new TableBlastRadiusStore(state),
+          ledger: new TableEventLedger(state),
+          leases: new TableLeaseStore(state),
+        }
       : {}),
     description: `Azure Tables at ${connectionString ? 'the connection string' : url}: audit=${auditTable ?? '(none)'} state=${stateTable ?? '(none)'}`,
   };

@@ -40,7 +40,8 @@ function accountPatchFor(fix: Fix): StorageAccountUpdateParameters {
   return {};
 }
 
-function beforeOf(fix: Fix, p: StoragePosture): unknown {
+/** The part of the account a fix writes, as it is now: the step's recorded before (also written ahead of it). */
+export function beforeOf(fix: Fix, p: StoragePosture): unknown {
   switch (fix.type) {
     case 'disallow-public-containers':
       return { allowBlobPublicAccess: p.publicAccess.allowBlobPublicAccess ?? true };

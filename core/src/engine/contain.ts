@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
-import type { Outcome, Target } from '../model/index.js';
+import { withLease } from '../guardrails/lease.js';
+import type { AuditRecord, Outcome, Target } from '../model/index.js';
 import { type EnginePorts, systemClock } from './ports.js';
+import { resourceLeaseKey } from './remediate.js';
 import { summarizeFix } from './summary.js';
 
 /**
@@ -14,6 +16,24 @@ export async function contain(
   ports: EnginePorts,
   opts: { quarantineGroup?: string } = {},
 ): Promise<Outcome> {
+  if (!ports.leases || target.trigger.dryRun || !target.trigger.reason) return containNow(target, ports, opts);
+  const run = await withLease(ports.leases, resourceLeaseKey(target.ref), () => containNow(target, ports, opts), {
+    ...(ports.clock ? { now: () => ports.clock!.now() } : {}),
+    ...ports.leaseOptions,
+  });
+  if (run.status === 'busy')
+    return {
+      resource: target.ref,
+      trigger: target.trigger,
+      status: 'failed',
+      reason: `another instance is working on ${target.ref.id}; retry the containment`,
+      transient: true,
+    };
+  return run.value;
+}
+
+/** Read, write ahead, isolate, record. */
+async function containNow(target: Target, ports: EnginePorts, opts: { quarantineGroup?: string }): Promise<Outcome> {
   const clock = ports.clock ?? systemClock;
   const { ref, trigger } = target;
   const base = { resource: ref, trigger, rule: undefined };
@@ -49,9 +69,7 @@ export async function contain(
       steps: [{ step, status: 'planned' }],
     };
   }
-  const [settled] = await ports.adapter.apply([step], posture);
-  const ok = settled?.ok === true;
-  await ports.audit.record({
+  const record = (status: AuditRecord['status'], extra: Partial<AuditRecord>): AuditRecord => ({
     remediationId,
     stepId: step.id,
     at: clock.now().toISOString(),
@@ -59,19 +77,62 @@ export async function contain(
     rule: 'contain',
     fix,
     mode: 'manual',
-    status: ok ? 'applied' : 'failed',
-    before: settled?.ok ? settled.result.before : undefined,
-    after: settled?.ok ? settled.result.after : undefined,
-    ...(settled && !settled.ok ? { error: errorMessage(settled.error) } : {}),
+    status,
+    before: undefined,
+    after: undefined,
     correlation: {
       eventId: trigger.eventId,
       source: 'manual',
-      requestIds: settled?.ok ? settled.result.requestIds : [],
+      requestIds: [],
       reason: trigger.reason,
       ...(trigger.actor ? { actor: trigger.actor } : {}),
       ...(trigger.claimedBy ? { claimedBy: trigger.claimedBy } : {}),
     },
+    ...extra,
   });
+  // Write-ahead: no record of the before, no write.
+  let preview: { before: unknown; after: unknown } | undefined;
+  try {
+    preview = ports.adapter.preview?.(step, posture);
+  } catch {
+    preview = undefined;
+  }
+  try {
+    await ports.audit.record(record('intended', preview ?? {}));
+  } catch (err) {
+    const error = `audit write-ahead failed: ${errorMessage(err)}`;
+    return {
+      ...base,
+      status: 'failed',
+      reason: `containment not attempted: ${error}`,
+      remediationId,
+      steps: [{ step, status: 'failed', error, transient: true }],
+      transient: true,
+    };
+  }
+  let settled: Awaited<ReturnType<typeof ports.adapter.apply>>[number] | undefined;
+  try {
+    [settled] = await ports.adapter.apply([step], posture);
+  } catch (err) {
+    settled = { ok: false, error: err };
+  }
+  const ok = settled?.ok === true;
+  const notes: string[] = [];
+  try {
+    await ports.audit.record(
+      record(ok ? 'applied' : 'failed', {
+        before: settled?.ok ? settled.result.before : undefined,
+        after: settled?.ok ? settled.result.after : undefined,
+        ...(settled && !settled.ok ? { error: errorMessage(settled.error) } : {}),
+        correlation: {
+          ...record('applied', {}).correlation,
+          requestIds: settled?.ok ? settled.result.requestIds : [],
+        },
+      }),
+    );
+  } catch (err) {
+    notes.push(`the audit record of ${step.id} stays "intended": marking it failed (${errorMessage(err)})`);
+  }
   if (!settled?.ok) {
     const error = settled ? settled.error : new Error('no result from adapter');
     return {
@@ -87,6 +148,7 @@ export async function contain(
     status: 'fixed',
     reason: `contained: ${step.summary}`,
     remediationId,
+    ...(notes.length ? { notes } : {}),
     steps: [{ step, status: 'applied', result: settled.result }],
   };
 }

@@ -1,5 +1,6 @@
 import type { AuditSink } from '../audit/sinks.js';
 import type { BlastRadiusStore } from '../guardrails/blastRadius.js';
+import type { LeaseOptions, LeaseStore } from '../guardrails/lease.js';
 import type { EventLedger } from '../guardrails/ledger.js';
 import type {
   AuditRecord,
@@ -47,6 +48,12 @@ export interface CloudAdapter {
    * must run independent ones in parallel). One settlement per step, in order; a failure never stops the rest.
    */
   apply(steps: Step[], posture: Posture): Promise<StepSettlement[]>;
+  /**
+   * The before and the intended after of a step, from the posture, in the shapes `apply` returns: written to the
+   * audit trail ahead of the write, so a write whose final audit record is lost can still be explained and undone.
+   * Undefined (or absent) where the adapter cannot tell before writing.
+   */
+  preview?(step: Step, posture: Posture): { before: unknown; after: unknown } | undefined;
   /** Throttling, 5xx, timeouts: worth a retry of the whole event. */
   isTransient(err: unknown): boolean;
   /**
@@ -66,7 +73,9 @@ export interface Clock {
 export const systemClock: Clock = { now: () => new Date() };
 
 export interface Alarm {
-  kind: 'blast-radius';
+  /** `blast-radius`: the limit tripped, or its store is down (then counted per container); `state-store`: the
+   * ledger or the lease store is down (work goes on without them). */
+  kind: 'blast-radius' | 'state-store';
   scope: string;
   count: number;
   limit: number;
@@ -79,6 +88,9 @@ export interface EnginePorts {
   audit: AuditSink;
   blastRadius: BlastRadiusStore;
   ledger?: EventLedger;
+  /** Per-resource leases across containers (the state table); without it, work is serialised per container only. */
+  leases?: LeaseStore;
+  leaseOptions?: LeaseOptions;
   clock?: Clock;
   /** Raised when a guardrail trips (e.g. blast radius); the handler turns it into a metric / alarm. */
   onAlarm?: (alarm: Alarm) => void;

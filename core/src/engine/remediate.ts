@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
+import { acquireBlastRadius } from '../guardrails/blastRadius.js';
 import { checkExemption } from '../guardrails/exemption.js';
+import { isLeaseBusy, withLease } from '../guardrails/lease.js';
 import {
+  type AuditRecord,
   type CallDescription,
   type Finding,
   type Outcome,
   type Posture,
   postureKindOf,
   type Report,
+  type RuleName,
   type Step,
   type StepOutcome,
   type Target,
@@ -18,7 +22,7 @@ import { RULES, rulesFor } from '../rules/index.js';
 import type { Rule } from '../rules/types.js';
 import { buildTicket, dedupeKey } from '../tickets/ticket.js';
 import { mapLimit } from './concurrency.js';
-import { type EnginePorts, systemClock } from './ports.js';
+import { type EnginePorts, type StepSettlement, systemClock } from './ports.js';
 import { summarizeFix } from './summary.js';
 
 interface Decided {
@@ -77,22 +81,78 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
     return done(outcomes);
   }
 
-  // Read what the enabled rules look at, no more: an event names the rules its call can affect (target.rules).
+  // Whatever may write holds the resource's lease across containers from its read to its verify: N concurrent
+  // events on one resource converge to one fix (the others read the fixed state after it), no write is lost.
+  const enforcing = !trigger.dryRun && enabled.some((r) => ruleMode(policy, r.name) === 'enforce');
   const scope = kind ? { rules: enabled.map((r) => r.name) } : undefined;
+  if (!enforcing || !ports.leases) return done(await judge(target, policy, ports, scope));
+  const run = await withLease(ports.leases, resourceLeaseKey(ref), () => judge(target, policy, ports, scope), {
+    now: () => clock.now(),
+    ...ports.leaseOptions,
+  });
+  if (run.status === 'busy') {
+    return done([
+      {
+        ...base,
+        status: 'failed',
+        reason: `another instance kept working on ${ref.id} for ${Math.round(run.waitedMs / 1000)} s; retry the event`,
+        transient: true,
+      },
+    ]);
+  }
+  if (run.status === 'unleased') {
+    stateStoreDown(ports, 'lease', run.error);
+    return done(
+      run.value.map((o) => ({
+        ...o,
+        notes: [...(o.notes ?? []), `worked without a lease (the lease store failed: ${run.error})`],
+      })),
+    );
+  }
+  return done(run.value);
+}
+
+/** The lease key of a resource: the same on every container. */
+export function resourceLeaseKey(ref: { cloud: string; id: string }): string {
+  return `resource#${ref.cloud}#${ref.id}`;
+}
+
+/** A state store (ledger, leases) that failed: work goes on without it, and the alarm says so. */
+function stateStoreDown(ports: EnginePorts, store: string, error: string): void {
+  ports.onAlarm?.({
+    kind: 'state-store',
+    scope: store,
+    count: 0,
+    limit: 0,
+    message: `the ${store} store failed (${error}); working without it`,
+  });
+}
+
+/** Read → rules → guardrails → enforce or ticket; under the resource's lease when the engine holds one. */
+async function judge(
+  target: Target,
+  policy: Policy,
+  ports: EnginePorts,
+  scope: { rules: RuleName[] } | undefined,
+): Promise<Outcome[]> {
+  const clock = ports.clock ?? systemClock;
+  const { ref, trigger } = target;
+  const base = { resource: ref, trigger };
+  // Read what the enabled rules look at, no more: an event names the rules its call can affect (target.rules).
   let posture: Posture | null;
   try {
     posture = await ports.adapter.read(ref, scope);
   } catch (err) {
-    return done([
+    return [
       {
         ...base,
         status: 'failed',
         reason: `could not read ${ref.id}: ${errorMessage(err)}`,
         transient: ports.adapter.isTransient(err),
       },
-    ]);
+    ];
   }
-  if (!posture) return done([{ ...base, status: 'ignored', reason: `${ref.id} does not exist (any more)` }]);
+  if (!posture) return [{ ...base, status: 'ignored', reason: `${ref.id} does not exist (any more)` }];
 
   const now = clock.now();
   const outcomes: Outcome[] = [];
@@ -154,7 +214,17 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
     else {
       const scope = `${ref.cloud}:${ref.account}`;
       const windowMs = policy.blastRadius.windowMinutes * 60_000;
-      const gate = await ports.blastRadius.tryAcquire(scope, now, windowMs, policy.blastRadius.limit);
+      const gate = await acquireBlastRadius(ports.blastRadius, scope, now, windowMs, policy.blastRadius.limit);
+      if (gate.storeDown !== undefined) {
+        notes.push(`blast radius counted in this instance only: its store failed (${errorMessage(gate.storeDown)})`);
+        ports.onAlarm?.({
+          kind: 'blast-radius',
+          scope,
+          count: gate.count,
+          limit: policy.blastRadius.limit,
+          message: `the blast-radius store failed (${errorMessage(gate.storeDown)}); counting per instance meanwhile`,
+        });
+      }
       if (!gate.allowed) {
         why = `blast radius: ${policy.blastRadius.limit} enforced fixes in ${policy.blastRadius.windowMinutes} min reached for ${scope}; ticketed instead`;
         ports.onAlarm?.({
@@ -179,13 +249,37 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
       plan.map((s) => s.fix),
     );
 
-  const [ticketed, enforced] = await Promise.all([
+  const [ticketed, { outcomes: enforced, after }] = await Promise.all([
     Promise.all(toTicket.map((d) => fileTicket(d, target, policy, ports, now))),
-    enforce(toEnforce, posture, target, policy, ports),
+    enforce(
+      toEnforce,
+      posture,
+      target,
+      policy,
+      ports,
+      outcomes.flatMap((o) => (o.status === 'compliant' && o.rule ? [o.rule] : [])),
+    ),
   ]);
-  const all = [...outcomes, ...ticketed, ...enforced];
+  // Verify every rule that reads what was written, not only the ones fixed: a rule compliant before the write and
+  // not after it means the write lost someone's change (or this one's); a retry re-reads and puts it right.
+  const verified = after
+    ? outcomes.map((o): Outcome => {
+        const rule = o.status === 'compliant' && o.rule ? RULES.find((r) => r.name === o.rule) : undefined;
+        const now = rule?.evaluate(after, policy);
+        return now
+          ? {
+              ...o,
+              status: 'failed',
+              finding: now,
+              reason: `compliant before the write, not after it: ${now.evidence.join('; ')}`,
+              transient: true,
+            }
+          : o;
+      })
+    : outcomes;
+  const all = [...verified, ...ticketed, ...enforced];
   await resolveTickets(all, ports);
-  return done(all);
+  return all;
 }
 
 function allowListReason(allowed: { match: string; reason?: string }): string {
@@ -261,53 +355,115 @@ async function fileTicket(
   }
 }
 
-/** Applies every enforced step in one batch, then re-reads once and verifies each finding. */
+/** The step was not applied: its write-ahead audit record could not be written. Worth a retry. */
+class AuditWriteAheadError extends Error {
+  override readonly name = 'AuditWriteAheadError';
+}
+
+/**
+ * Applies every enforced step in one batch, then re-reads once and verifies each finding. Write-ahead audit: each
+ * step's record (its before and intended after, status `intended`) is written before the step is applied, and
+ * marked `applied` or `failed` after; a step whose record cannot be written is not applied.
+ */
 async function enforce(
   decided: Decided[],
   posture: Posture,
   target: Target,
   policy: Policy,
   ports: EnginePorts,
-): Promise<Outcome[]> {
-  if (decided.length === 0) return [];
+  alsoVerify: RuleName[],
+): Promise<{ outcomes: Outcome[]; after: Posture | null }> {
+  if (decided.length === 0) return { outcomes: [], after: null };
   const clock = ports.clock ?? systemClock;
-  const steps = decided.flatMap((d) => d.steps);
-  let settlements: Awaited<ReturnType<typeof ports.adapter.apply>>;
-  try {
-    settlements = await ports.adapter.apply(steps, posture);
-  } catch (err) {
-    settlements = steps.map(() => ({ ok: false as const, error: err }));
-  }
-  const byStep = new Map(
-    steps.map((s, i) => [s.id, settlements[i] ?? { ok: false as const, error: new Error('no result from adapter') }]),
-  );
+  const ruleOf = new Map(decided.flatMap((d) => d.steps.map((s) => [s.id, d] as const)));
+  const auditNotes = new Map<string, string>();
+  const recordOf = (step: Step, status: AuditRecord['status'], extra: Partial<AuditRecord>): AuditRecord => {
+    const d = ruleOf.get(step.id)!;
+    return {
+      remediationId: d.remediationId,
+      stepId: step.id,
+      at: clock.now().toISOString(),
+      resource: target.ref,
+      rule: d.rule.name,
+      fix: step.fix,
+      mode: target.trigger.source === 'manual' ? 'manual' : 'enforce',
+      status,
+      before: undefined,
+      after: undefined,
+      correlation: {
+        eventId: target.trigger.eventId,
+        source: target.trigger.source,
+        requestIds: [],
+        ...(target.trigger.actor ? { actor: target.trigger.actor } : {}),
+        ...(target.trigger.reason ? { reason: target.trigger.reason } : {}),
+      },
+      ...extra,
+    };
+  };
 
+  const steps = decided.flatMap((d) => d.steps);
+  const intents = await Promise.all(
+    steps.map(async (step) => {
+      let preview: { before: unknown; after: unknown } | undefined;
+      try {
+        preview = ports.adapter.preview?.(step, posture);
+      } catch {
+        preview = undefined;
+      }
+      const intended = recordOf(step, 'intended', preview ?? {});
+      try {
+        await ports.audit.record(intended);
+        return { ok: true as const, intended };
+      } catch (err) {
+        return {
+          ok: false as const,
+          error: new AuditWriteAheadError(`audit write-ahead failed: ${errorMessage(err)}`),
+        };
+      }
+    }),
+  );
+  const writable = steps.filter((_, i) => intents[i]!.ok);
+  let settled: Awaited<ReturnType<typeof ports.adapter.apply>> = [];
+  if (writable.length > 0) {
+    try {
+      settled = await ports.adapter.apply(writable, posture);
+    } catch (err) {
+      settled = writable.map(() => ({ ok: false as const, error: err }));
+    }
+  }
+  const byStep = new Map<string, StepSettlement>(
+    writable.map((s, i) => [s.id, settled[i] ?? { ok: false as const, error: new Error('no result from adapter') }]),
+  );
+  steps.forEach((s, i) => {
+    const intent = intents[i]!;
+    if (!intent.ok) byStep.set(s.id, { ok: false, error: intent.error });
+  });
+
+  // Mark each written step applied or failed. A mark that cannot be written leaves the step `intended`, with its
+  // before and intended after: the outcome says so, and undo still finds it.
   await Promise.all(
-    decided.flatMap((d) =>
-      d.steps.map((step) => {
-        const s = byStep.get(step.id)!;
-        return ports.audit.record({
-          remediationId: d.remediationId,
-          stepId: step.id,
-          at: clock.now().toISOString(),
-          resource: target.ref,
-          rule: d.rule.name,
-          fix: step.fix,
-          mode: target.trigger.source === 'manual' ? 'manual' : 'enforce',
-          status: s.ok ? 'applied' : 'failed',
-          before: s.ok ? s.result.before : undefined,
-          after: s.ok ? s.result.after : undefined,
-          ...(s.ok ? {} : { error: errorMessage(s.error) }),
-          correlation: {
-            eventId: target.trigger.eventId,
-            source: target.trigger.source,
-            requestIds: s.ok ? s.result.requestIds : [],
-            ...(target.trigger.actor ? { actor: target.trigger.actor } : {}),
-            ...(target.trigger.reason ? { reason: target.trigger.reason } : {}),
-          },
-        });
-      }),
-    ),
+    writable.map(async (step) => {
+      const s = byStep.get(step.id)!;
+      const mark = recordOf(
+        step,
+        s.ok ? 'applied' : 'failed',
+        s.ok
+          ? {
+              before: s.result.before,
+              after: s.result.after,
+              correlation: { ...recordOf(step, 'applied', {}).correlation, requestIds: s.result.requestIds },
+            }
+          : { error: errorMessage(s.error) },
+      );
+      try {
+        await ports.audit.record(mark);
+      } catch (err) {
+        auditNotes.set(
+          step.id,
+          `the audit record of ${step.id} stays "intended": marking it ${mark.status} failed (${errorMessage(err)})`,
+        );
+      }
+    }),
   );
 
   // Verify on a fresh read: `fixed` only if the rule no longer fires.
@@ -318,19 +474,22 @@ async function enforce(
     try {
       after = ports.adapter.reread
         ? await ports.adapter.reread(target.ref, posture, applied)
-        : await ports.adapter.read(target.ref, { rules: decided.map((d) => d.rule.name) });
+        : await ports.adapter.read(target.ref, { rules: [...decided.map((d) => d.rule.name), ...alsoVerify] });
     } catch (err) {
       verifyError = err;
     }
   }
+  const transientOf = (err: unknown) =>
+    err instanceof AuditWriteAheadError || isLeaseBusy(err) || ports.adapter.isTransient(err);
 
-  return decided.map((d): Outcome => {
+  const outcomes = decided.map((d): Outcome => {
     const stepOutcomes = d.steps.map((step): StepOutcome => {
       const s = byStep.get(step.id)!;
       return s.ok
         ? { step, status: 'applied', result: s.result }
-        : { step, status: 'failed', error: errorMessage(s.error), transient: ports.adapter.isTransient(s.error) };
+        : { step, status: 'failed', error: errorMessage(s.error), transient: transientOf(s.error) };
     });
+    const notes = [...d.notes, ...d.steps.flatMap((s) => auditNotes.get(s.id) ?? [])];
     const base = {
       resource: target.ref,
       trigger: target.trigger,
@@ -338,7 +497,7 @@ async function enforce(
       finding: d.finding,
       remediationId: d.remediationId,
       steps: stepOutcomes,
-      ...(d.notes.length ? { notes: d.notes } : {}),
+      ...(notes.length ? { notes } : {}),
     };
     const failed = stepOutcomes.filter((s) => s.status === 'failed');
     if (failed.length > 0) {
@@ -366,6 +525,7 @@ async function enforce(
         }
       : { ...base, status: 'fixed', reason: `fixed: ${d.steps.map((s) => s.summary).join('; ')}` };
   });
+  return { outcomes, after };
 }
 
 export interface HandleOptions {
@@ -383,8 +543,10 @@ export interface HandleOptions {
 }
 
 /**
- * Handles the targets of one event (or sweep): skipped entirely when the ledger has seen the event; remembered
- * only when nothing failed transiently, so a retried delivery gets another chance.
+ * Handles the targets of one event (or sweep). Claim-first: the event id is claimed in the ledger before anything
+ * is read, so a duplicate delivery (here or in another container) does nothing; the claim is completed when
+ * nothing failed transiently, and released otherwise, so the platform's retry gets another chance. A ledger that
+ * fails is skipped (logged through the alarm port): it saves work, correctness does not depend on it.
  */
 export async function handleTargets(
   eventId: string,
@@ -395,33 +557,60 @@ export async function handleTargets(
 ): Promise<Report> {
   const opts = typeof options === 'number' ? { concurrency: options } : options;
   const clock = ports.clock ?? systemClock;
-  if (ports.ledger && (await ports.ledger.has(eventId, clock.now()))) {
-    return {
-      outcomes: targets.map((t) => ({
-        resource: t.ref,
-        trigger: t.trigger,
-        status: 'ignored',
-        reason: `event ${eventId} was already handled`,
-      })),
-    };
+  const ledger = ports.ledger;
+  let claimed = false;
+  if (ledger) {
+    try {
+      const claim = await ledger.claim(eventId, clock.now());
+      if (claim !== 'claimed') {
+        return {
+          outcomes: targets.map((t) => ({
+            resource: t.ref,
+            trigger: t.trigger,
+            status: 'ignored',
+            reason:
+              claim === 'handled'
+                ? `event ${eventId} was already handled`
+                : `event ${eventId} is being handled by another delivery`,
+          })),
+        };
+      }
+      claimed = true;
+    } catch (err) {
+      stateStoreDown(ports, 'event ledger', errorMessage(err));
+    }
   }
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let concurrency = opts.concurrency ?? 8;
-  const results = await mapLimit(targets, concurrency, (t) => remediate(t, policy, ports));
-  for (let round = 1; round <= (opts.retryRounds ?? 2); round++) {
-    const again = results.flatMap((outcomes, i) => (outcomes.some((o) => o.transient) ? [i] : []));
-    if (again.length === 0) break;
-    concurrency = Math.max(1, Math.floor(concurrency / 2));
-    await sleep(round * (opts.retryPauseMs ?? 1000));
-    const retried = await mapLimit(again, concurrency, (i) => remediate(targets[i]!, policy, ports));
-    again.forEach((i, k) => {
-      results[i] = retried[k]!.map((o) => ({
-        ...o,
-        notes: [...(o.notes ?? []), `retried in round ${round + 1} after a transient failure`],
-      }));
-    });
+  let outcomes: Outcome[];
+  try {
+    const results = await mapLimit(targets, concurrency, (t) => remediate(t, policy, ports));
+    for (let round = 1; round <= (opts.retryRounds ?? 2); round++) {
+      const again = results.flatMap((outcomes, i) => (outcomes.some((o) => o.transient) ? [i] : []));
+      if (again.length === 0) break;
+      concurrency = Math.max(1, Math.floor(concurrency / 2));
+      await sleep(round * (opts.retryPauseMs ?? 1000));
+      const retried = await mapLimit(again, concurrency, (i) => remediate(targets[i]!, policy, ports));
+      again.forEach((i, k) => {
+        results[i] = retried[k]!.map((o) => ({
+          ...o,
+          notes: [...(o.notes ?? []), `retried in round ${round + 1} after a transient failure`],
+        }));
+      });
+    }
+    outcomes = results.flat();
+  } catch (err) {
+    if (claimed) await ledger!.release(eventId).catch(() => undefined);
+    throw err;
   }
-  const outcomes = results.flat();
-  if (ports.ledger && !outcomes.some((o) => o.transient)) await ports.ledger.remember(eventId, clock.now());
+  if (claimed) {
+    const transient = outcomes.some((o) => o.transient);
+    try {
+      if (transient) await ledger!.release(eventId);
+      else await ledger!.remember(eventId, clock.now());
+    } catch (err) {
+      stateStoreDown(ports, 'event ledger', errorMessage(err));
+    }
+  }
   return { outcomes };
 }

@@ -21,3 +21,26 @@ export class InMemoryBlastRadiusStore implements BlastRadiusStore {
     return { allowed, count: recent.length };
   }
 }
+
+/** Per container, per store: the counter used while the shared store cannot be reached. */
+const fallbacks = new WeakMap<BlastRadiusStore, InMemoryBlastRadiusStore>();
+
+/**
+ * `store.tryAcquire`, or, when the store fails, the same limit counted in this container only (an outage of the
+ * state table must not block every fix, nor lift the limit): `storeDown` then says why, for the alarm.
+ */
+export async function acquireBlastRadius(
+  store: BlastRadiusStore,
+  scope: string,
+  now: Date,
+  windowMs: number,
+  limit: number,
+): Promise<{ allowed: boolean; count: number; storeDown?: unknown }> {
+  try {
+    return await store.tryAcquire(scope, now, windowMs, limit);
+  } catch (err) {
+    const local = fallbacks.get(store) ?? new InMemoryBlastRadiusStore();
+    fallbacks.set(store, local);
+    return { ...(await local.tryAcquire(scope, now, windowMs, limit)), storeDown: err };
+  }
+}

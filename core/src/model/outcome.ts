@@ -86,7 +86,11 @@ export interface AuditRecord {
   rule: ActionName;
   fix: Fix;
   mode: 'enforce' | 'dry-run' | 'manual';
-  status: 'applied' | 'failed' | 'undone';
+  /**
+   * One record per step, written ahead of the write (`intended`: the before and the intended after), then marked
+   * `applied` or `failed`; `undone` is a second record of the step, written when undo put its before back.
+   */
+  status: 'intended' | 'applied' | 'failed' | 'undone';
   before: unknown;
   after: unknown;
   error?: string;

@@ -18,6 +18,7 @@ import {
   DynamoDbAuditStore,
   DynamoDbBlastRadiusStore,
   DynamoDbEventLedger,
+  DynamoDbLeaseStore,
   resolveSecretReferences,
 } from '@reflex/aws';
 import { type AuditRecord, awsRefs, signWebhook } from '@reflex/core';
@@ -129,16 +130,54 @@ describe('DynamoDB state on moto', () => {
     expect(items.every((i) => Number(i.expiresAt?.N) > t0.getTime() / 1000)).toBe(true);
   });
 
-  it('event ledger: remembered with a TTL, expired entries read as unseen', async () => {
+  it('event ledger: claim-first; handled events remembered with a TTL, expired entries claimable again', async () => {
     const ledger = new DynamoDbEventLedger(store(STATE), 60_000);
     const now = new Date('2026-01-01T00:00:00Z');
-    expect(await ledger.has('evt-1', now)).toBe(false);
+    expect(await ledger.claim('evt-1', now)).toBe('claimed');
+    // A concurrent duplicate (another container) finds the claim.
+    expect(await new DynamoDbEventLedger(store(STATE), 60_000).claim('evt-1', now)).toBe('in-progress');
     await ledger.remember('evt-1', now);
-    await ledger.remember('evt-1', new Date(now.getTime() + 1000)); // conditional put: the first stays
-    expect(await ledger.has('evt-1', new Date(now.getTime() + 30_000))).toBe(true);
-    expect(await ledger.has('evt-1', new Date(now.getTime() + 61_000))).toBe(false);
+    expect(await ledger.claim('evt-1', new Date(now.getTime() + 30_000))).toBe('handled');
     const item = await ddb.send(new GetItemCommand({ TableName: STATE, Key: { pk: { S: 'event#evt-1' } } }));
     expect(item.Item?.expiresAt?.N).toBe(String(now.getTime() / 1000 + 60));
+    expect(await ledger.claim('evt-1', new Date(now.getTime() + 61_000))).toBe('claimed');
+    // A claim released after a transient failure is free for the retry.
+    expect(await ledger.claim('evt-2', now)).toBe('claimed');
+    await ledger.release('evt-2');
+    expect(await ledger.claim('evt-2', now)).toBe('claimed');
+    // A released claim of a handled event changes nothing.
+    await ledger.release('evt-1');
+    await ledger.remember('evt-1', now);
+    await ledger.release('evt-1');
+    expect(await ledger.claim('evt-1', new Date(now.getTime() + 1000))).toBe('handled');
+  });
+
+  it('leases: one holder at a time; expired or released leases can be taken; only the holder renews', async () => {
+    const a = new DynamoDbLeaseStore(store(STATE));
+    const b = new DynamoDbLeaseStore(store(STATE));
+    const now = new Date('2026-01-01T00:00:00Z');
+    expect(await a.tryAcquire('resource#aws#arn:aws:s3:::b-1', 'ta', now, 10_000)).toBe(true);
+    expect(await b.tryAcquire('resource#aws#arn:aws:s3:::b-1', 'tb', now, 10_000)).toBe(false);
+    expect(await b.tryAcquire('resource#aws#arn:aws:s3:::b-2', 'tb', now, 10_000)).toBe(true);
+    expect(await a.tryAcquire('resource#aws#arn:aws:s3:::b-1', 'ta', now, 10_000)).toBe(true); // already ours
+    expect(await b.renew('resource#aws#arn:aws:s3:::b-1', 'tb', now, 10_000)).toBe(false);
+    expect(await a.renew('resource#aws#arn:aws:s3:::b-1', 'ta', new Date(now.getTime() + 5000), 10_000)).toBe(true);
+    // Renewed to +15 s: still held at +12 s, free at +15 s.
+    expect(await b.tryAcquire('resource#aws#arn:aws:s3:::b-1', 'tb', new Date(now.getTime() + 12_000), 10_000)).toBe(
+      false,
+    );
+    expect(await b.tryAcquire('resource#aws#arn:aws:s3:::b-1', 'tb', new Date(now.getTime() + 15_000), 10_000)).toBe(
+      true,
+    );
+    // The old holder can neither renew nor release the new holder's lease.
+    await a.release('resource#aws#arn:aws:s3:::b-1', 'ta');
+    expect(await a.tryAcquire('resource#aws#arn:aws:s3:::b-1', 'ta', new Date(now.getTime() + 16_000), 10_000)).toBe(
+      false,
+    );
+    await b.release('resource#aws#arn:aws:s3:::b-1', 'tb');
+    expect(await a.tryAcquire('resource#aws#arn:aws:s3:::b-1', 'ta', new Date(now.getTime() + 16_000), 10_000)).toBe(
+      true,
+    );
   });
 
   it('the handlers use the tables from REFLEX_AUDIT_TABLE / REFLEX_STATE_TABLE: contain, then undo from DynamoDB', async () => {

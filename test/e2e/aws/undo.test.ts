@@ -30,7 +30,7 @@ import {
   GetPublicAccessBlockCommand as GetAccountBlock,
 } from '@aws-sdk/client-s3-control';
 import { LogAuditSink } from '@reflex/aws';
-import type { Report } from '@reflex/core';
+import { type AuditRecord, MemoryAuditStore, type Report } from '@reflex/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   fixture,
@@ -133,6 +133,108 @@ describe('undo on moto, through the manual handler', () => {
     for (const rule of ['insecureTransport', 'publicStorage'])
       expect((await manual(undo(byRule(report, rule).remediationId!))).outcomes[0]?.status, rule).toBe('fixed');
     expect((await bucketState()).policy).toEqual(publicPolicy);
+  });
+
+  it('puts Block Public Access back first (S3 rejects a public ACL or policy under it); a partly failed undo continues on retry', async () => {
+    await s3().send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read' }));
+    const publicPolicy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'Public',
+          Effect: 'Allow',
+          Principal: '*',
+          Action: 's3:GetObject',
+          Resource: `arn:aws:s3:::${BUCKET}/*`,
+        },
+      ],
+    };
+    await s3().send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: JSON.stringify(publicPolicy) }));
+    const { events, manual, audit } = handlers(world, policy());
+    // An ACL call: publicStorage alone is judged (block, grants, and the public statement).
+    const report = await events(
+      fixture('cloudtrail-s3-PutBucketAcl-canned-public-read.json', { 'amzn-s3-demo-bucket': BUCKET }),
+    );
+    const id = byRule(report, 'publicStorage').remediationId!;
+    expect(
+      byRule(report, 'publicStorage')
+        .steps!.map((s) => s.step.fix.type)
+        .sort(),
+    ).toEqual(['block-public-access', 'remove-public-grants', 'remove-public-statements']);
+    // Undo with the ACL write failing throughout.
+    world.proxy.resetStats();
+    world.proxy.setFaults({ errorRate: 1, match: (r) => r.operation === 'PutBucketAcl' });
+    const first = await manual(undo(id));
+    expect(first.outcomes[0]?.status).toBe('failed');
+    const writes = writeCalls(world).map((c) => c.operation);
+    // The gate opens first: nothing public is written while Block Public Access is on.
+    expect(writes[0]).toBe('DeletePublicAccessBlock');
+    // Then newest step first, stopping at the ACL write that failed (the SDK's retries included).
+    const acl = writes.indexOf('PutBucketAcl');
+    expect(acl).toBeGreaterThan(0);
+    expect(writes.slice(acl).every((w) => w === 'PutBucketAcl')).toBe(true);
+    // Half restored: the ACL is still the fixed one.
+    expect((await bucketState()).grants).toEqual(['owner:FULL_CONTROL']);
+
+    world.proxy.setFaults({ errorRate: 0 });
+    world.proxy.resetStats();
+    const retry = await manual(undo(id));
+    expect(retry.outcomes[0]).toMatchObject({ status: 'fixed' });
+    // Only the steps left over were written: the gate is not opened twice, each left-over write sent once.
+    const rest = writeCalls(world).map((c) => c.operation);
+    expect(rest).not.toContain('DeletePublicAccessBlock');
+    expect(rest.filter((w) => w === 'PutBucketAcl')).toHaveLength(1);
+    expect([...writes.slice(0, acl), ...rest].filter((w) => w === 'PutBucketPolicy')).toHaveLength(1);
+    const state = await bucketState();
+    expect(state.grants).toEqual(['http://acs.amazonaws.com/groups/global/AllUsers:READ', 'owner:FULL_CONTROL']);
+    expect(state.block).toBe('NoSuchPublicAccessBlockConfiguration');
+    expect(state.policy).toEqual(publicPolicy);
+    // One undone record per step, and now it is undone.
+    const undone = audit.records.filter((r) => r.remediationId === id && r.status === 'undone');
+    expect(undone.map((r) => r.fix.type).sort()).toEqual([
+      'block-public-access',
+      'remove-public-grants',
+      'remove-public-statements',
+    ]);
+    const again = await manual(undo(id));
+    expect(again.outcomes[0]).toMatchObject({ status: 'ignored', reason: expect.stringMatching(/already undone/) });
+  });
+
+  it('write-ahead: the before is recorded before the write; a fix whose "applied" mark was lost is still undone', async () => {
+    await s3().send(new PutBucketAclCommand({ Bucket: BUCKET, ACL: 'public-read' }));
+    const original = await bucketState();
+    const store = new MemoryAuditStore();
+    const order: string[] = [];
+    // The audit table takes the write-ahead records, then fails every "applied" mark.
+    const flaky = Object.assign(Object.create(store) as MemoryAuditStore, {
+      record: async (r: AuditRecord) => {
+        order.push(`audit:${r.fix.type}:${r.status}:writes sent ${writeCalls(world).length}`);
+        if (r.status === 'applied') throw new Error('ProvisionedThroughputExceededException');
+        return store.record(r);
+      },
+    });
+    world.proxy.resetStats();
+    const { events, manual } = handlers(world, policy(), { audit: flaky });
+    const report = await events(
+      fixture('cloudtrail-s3-PutBucketAcl-canned-public-read.json', { 'amzn-s3-demo-bucket': BUCKET }),
+    );
+    const ps = byRule(report, 'publicStorage');
+    expect(ps.status).toBe('fixed');
+    expect(ps.notes?.join()).toMatch(/stays "intended"/);
+    // Every step's intended record was written before any write was sent.
+    expect(order.slice(0, 2).sort()).toEqual([
+      'audit:block-public-access:intended:writes sent 0',
+      'audit:remove-public-grants:intended:writes sent 0',
+    ]);
+    expect(store.records.map((r) => [r.fix.type, r.status])).toEqual([
+      ['block-public-access', 'intended'],
+      ['remove-public-grants', 'intended'],
+    ]);
+    const acl = store.records.find((r) => r.fix.type === 'remove-public-grants')!;
+    expect(JSON.stringify(acl.before)).toContain('AllUsers');
+    const undone = await manual(undo(ps.remediationId!));
+    expect(undone.outcomes[0]).toMatchObject({ status: 'fixed' });
+    expect(await bucketState()).toEqual(original);
   });
 
   it('refuses when someone changed the bucket since, shows the difference, and touches nothing', async () => {
