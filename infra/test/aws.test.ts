@@ -17,6 +17,7 @@ import {
   ReflexRemediation,
   type ReflexRemediationProps,
   SECURITY_HUB_CONTROLS,
+  STATE_STORE_ALARM_PATTERN,
 } from '../aws/lib/index.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -538,12 +539,19 @@ describe('EventBridge patterns are exactly what the parsers handle', () => {
 });
 
 describe('alarms', () => {
-  it('handler errors, dead letters and blast-radius trips (the bot’s reflex.alarm log line)', () => {
+  it('handler errors, dead letters, blast-radius trips and state-store failures (the bot’s reflex.alarm log line)', () => {
     const { template } = synth({ policy: EVERYTHING });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: ALARM_LOG_PATTERN,
       MetricTransformations: [Match.objectLike({ MetricNamespace: 'Reflex', MetricName: 'BlastRadiusTrips' })],
+    });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: STATE_STORE_ALARM_PATTERN,
+      MetricTransformations: [Match.objectLike({ MetricNamespace: 'Reflex', MetricName: 'StateStoreFailures' })],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'Reflex could not reach its state table and works without it',
     });
     // The bot logs `logger.warn('reflex.alarm', { alarm })`; Powertools writes the message under "message".
     const bot = readFileSync(join(ROOT, 'aws-lambda/src/handlers/bot.ts'), 'utf8');

@@ -369,39 +369,17 @@ async function undoAction(
   }
 }
 
-/** Dry-run undo: the same checks as undo, no write. */
+/**
+ * Dry-run undo: the engine's own undo with `check` (the same steps left to undo, in the same order, after a partial
+ * undo too), reading only; no lease, since nothing is written.
+ */
 async function checkUndo(id: string, records: AuditRecord[], ports: Bot['ports']): Promise<UndoResult> {
-  const applied = records.filter((r) => r.status === 'applied').reverse();
-  const base = { remediationId: id, steps: [] };
-  if (applied.length === 0) return { ...base, status: 'not-found', reason: `no applied steps recorded for ${id}` };
-  if (records.some((r) => r.status === 'undone'))
-    return { ...base, status: 'already-undone', reason: `${id} was already undone` };
-  const restore = ports.adapter.restore?.bind(ports.adapter);
-  if (!restore) return { ...base, status: 'failed', reason: 'the AWS adapter cannot undo' };
-  try {
-    const checks = await Promise.all(applied.map((r) => restore(r, { check: true })));
-    const differences = checks.flatMap((c) => (c.status === 'refused' ? c.differences : []));
-    const steps = applied.map((r, i) => ({
-      stepId: r.stepId,
-      status: checks[i]?.status === 'refused' ? ('refused' as const) : ('restored' as const),
-    }));
-    return differences.length > 0
-      ? {
-          ...base,
-          status: 'refused',
-          reason: 'dry-run: the resource changed since Reflex fixed it; undo would refuse',
-          differences,
-          steps,
-        }
-      : {
-          ...base,
-          status: 'undone',
-          reason: `dry-run: would restore the recorded before of ${applied.length} step(s); nothing changed`,
-          steps,
-        };
-  } catch (err) {
-    return { ...base, status: 'failed', reason: `could not read the current state: ${errorMessage(err)}` };
-  }
+  const store = { record: async () => {}, byRemediation: async () => records };
+  const result = await undo(id, store, { ...ports, leases: undefined }, { reason: 'dry-run' }, { check: true });
+  if (result.status === 'undone') return { ...result, reason: `dry-run: ${result.reason}` };
+  if (result.status === 'refused')
+    return { ...result, reason: 'dry-run: the resource changed since Reflex fixed it; undo would refuse' };
+  return result;
 }
 
 let shared: ReturnType<typeof createManualHandler> | undefined;

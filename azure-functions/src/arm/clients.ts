@@ -32,30 +32,31 @@ export interface ArmConnection {
 }
 
 /**
- * DefaultAzureCredential, loaded on the first token request: @azure/identity (with MSAL) is a large part of the
- * bundle, and a cold start that is answered from cache, or a test with a static token, never needs it.
+ * The Function App's managed identity (system-assigned, or the user-assigned one `AZURE_CLIENT_ID` names), loaded on
+ * the first token request: @azure/identity (with MSAL) is a large part of the bundle, and a cold start answered from
+ * cache, or a test with a static token, never needs it. Only the managed identity: a deployed bot has no secret to
+ * hold, and the rest of DefaultAzureCredential's chain (environment secrets, CLI, workload identity) would add ~25 KB
+ * to the bundle for sources a Function App does not use. The CLI keeps the whole chain.
  */
-export class LazyDefaultCredential implements TokenCredential {
+export class LazyManagedIdentityCredential implements TokenCredential {
   private inner?: Promise<TokenCredential>;
 
   constructor(private readonly managedIdentityClientId?: string) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
     this.inner ??= import('@azure/identity').then(
-      ({ DefaultAzureCredential }) =>
-        new DefaultAzureCredential(
-          this.managedIdentityClientId ? { managedIdentityClientId: this.managedIdentityClientId } : undefined,
-        ),
+      ({ ManagedIdentityCredential }) =>
+        new ManagedIdentityCredential(this.managedIdentityClientId ? { clientId: this.managedIdentityClientId } : {}),
     );
     return (await this.inner).getToken(scopes, options);
   }
 }
 
-/** Azure: the managed identity (or any DefaultAzureCredential source); ARM from REFLEX_ARM_ENDPOINT for sovereign clouds. */
+/** Azure: the managed identity; ARM from REFLEX_ARM_ENDPOINT for sovereign clouds. */
 export function armConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): ArmConnection {
   return {
     endpoint: (env['REFLEX_ARM_ENDPOINT'] || PUBLIC_CLOUD_ARM).replace(/\/+$/, ''),
-    credential: new LazyDefaultCredential(env['AZURE_CLIENT_ID'] || undefined),
+    credential: new LazyManagedIdentityCredential(env['AZURE_CLIENT_ID'] || undefined),
   };
 }
 

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import {
   type AuditStore,
   contain,
+  type EnginePorts,
   EventParseError,
   errorMessage,
   handleTargets,
@@ -12,7 +13,6 @@ import {
   type Target,
   undo,
 } from '@reflex/core';
-import type { AzureAdapter } from '../adapter.js';
 import { bot } from '../bot.js';
 import { governedResource } from '../events/index.js';
 import { isTransientReport, logOutcomes } from '../report.js';
@@ -121,7 +121,7 @@ export async function reflexManual(request: HttpRequest, context: InvocationCont
       };
     }
     if (req.dryRun) {
-      const preview = await previewUndo(req.remediationId!, store, b.adapter);
+      const preview = await previewUndo(req.remediationId!, store, ports);
       return { status: preview.status === 'not-found' ? 404 : 200, jsonBody: preview };
     }
     const result = await undo(
@@ -177,32 +177,29 @@ export async function reflexManual(request: HttpRequest, context: InvocationCont
   return { status: isTransientReport(report) ? 503 : outcomeStatus(report.outcomes), jsonBody: report };
 }
 
-/** Undo with `dryRun`: reads only, and says whether undo would restore or refuse (and why). */
-async function previewUndo(remediationId: string, store: AuditStore, adapter: AzureAdapter) {
-  const records = await store.byRemediation(remediationId);
-  const applied = records.filter((r) => r.status === 'applied');
-  if (applied.length === 0) return { remediationId, status: 'not-found', dryRun: true, steps: [] };
-  if (records.some((r) => r.status === 'undone'))
-    return { remediationId, status: 'already-undone', dryRun: true, steps: [] };
-  const steps = await Promise.all(
-    applied.map(async (r) => {
-      const check = await adapter.restore(r, { check: true });
-      return {
-        stepId: r.stepId,
-        fix: r.fix.type,
-        status: check.status === 'refused' ? 'refused' : 'restorable',
-        ...(check.status === 'refused' ? { differences: check.differences } : {}),
-      };
-    }),
-  );
-  const refused = steps.some((s) => s.status === 'refused');
-  return {
+/**
+ * Undo with `dryRun`: the engine's own undo with `check` (the steps still to undo, after a partial undo too), reading
+ * only, and says whether undo would restore or refuse (and why).
+ */
+async function previewUndo(remediationId: string, store: AuditStore, ports: EnginePorts) {
+  const result = await undo(
     remediationId,
-    status: refused ? 'would-refuse' : 'would-undo',
+    store,
+    { ...ports, leases: undefined },
+    { reason: 'dry-run' },
+    { check: true },
+  );
+  const status = { undone: 'would-undo', refused: 'would-refuse' }[result.status as string] ?? result.status;
+  const refused = result.status === 'refused';
+  return {
+    ...result,
+    status,
     dryRun: true,
-    reason: refused
-      ? 'the resource changed since Reflex wrote it; undo would refuse and change nothing'
-      : `undo would restore the recorded before of ${steps.length} step(s); nothing was changed`,
-    steps,
+    reason:
+      result.status === 'undone'
+        ? `undo would restore the recorded before of ${result.steps.length} step(s); nothing was changed`
+        : refused
+          ? 'the resource changed since Reflex wrote it; undo would refuse and change nothing'
+          : result.reason,
   };
 }

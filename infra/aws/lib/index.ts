@@ -8,5 +8,6 @@ export {
   type ReflexTriggers,
   resolvePolicy,
   ruleModes,
+  STATE_STORE_ALARM_PATTERN,
 } from './reflex-remediation.js';
 export { CLOUDTRAIL_CALLS, CONFIG_RULE_KINDS, patternsFor, SECURITY_HUB_CONTROLS } from './triggers.js';

@@ -118,6 +118,8 @@ export const DEFAULT_BUNDLE_DIR = resolve(here, '../../../aws-lambda/dist');
 export const MAX_INLINE_POLICY_BYTES = 3000;
 /** The log line the bot writes when the blast radius trips (aws-lambda handlers/bot.ts, Powertools JSON). */
 export const ALARM_LOG_PATTERN = '{ $.message = "reflex.alarm" && $.alarm.kind = "blast-radius" }';
+/** The same line when a state store (ledger, leases) fails and the bot goes on without it (fail open). */
+export const STATE_STORE_ALARM_PATTERN = '{ $.message = "reflex.alarm" && $.alarm.kind = "state-store" }';
 
 export interface ReflexTriggers {
   /** CloudTrail management events via EventBridge (needs a trail in the account). Default true. */
@@ -542,23 +544,36 @@ export class ReflexRemediation extends Construct {
       this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
       'Reflex events that failed every retry are waiting in the dead-letter queue',
     );
+    const botAlarms = [
+      [
+        'BlastRadius',
+        ALARM_LOG_PATTERN,
+        'BlastRadiusTrips',
+        'Reflex hit its blast-radius limit and fell back to dry-run',
+      ],
+      // The ledger and lease stores fail open: fixes go on, but duplicates and concurrent writers are no longer held.
+      [
+        'StateStore',
+        STATE_STORE_ALARM_PATTERN,
+        'StateStoreFailures',
+        'Reflex could not reach its state table and works without it',
+      ],
+    ] as const;
     for (const [name, fn] of [
       ['Events', eventsFn.fn],
       ['Manual', manualFn.fn],
     ] as const) {
-      const filter = new logs.MetricFilter(this, `${name}BlastRadiusFilter`, {
-        logGroup: fn.logGroup,
-        filterPattern: logs.FilterPattern.literal(ALARM_LOG_PATTERN),
-        metricNamespace: 'Reflex',
-        metricName: 'BlastRadiusTrips',
-        metricValue: '1',
-      });
-      if (name === 'Events')
-        alarm(
-          'BlastRadiusAlarm',
-          filter.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
-          'Reflex hit its blast-radius limit and fell back to dry-run',
-        );
+      for (const [kind, pattern, metricName, description] of botAlarms) {
+        const filter = new logs.MetricFilter(this, `${name}${kind}Filter`, {
+          logGroup: fn.logGroup,
+          filterPattern: logs.FilterPattern.literal(pattern),
+          metricNamespace: 'Reflex',
+          metricName,
+          metricValue: '1',
+        });
+        if (name === 'Events')
+          alarm(`${kind}Alarm`, filter.metric({ period: Duration.minutes(5), statistic: 'Sum' }), description);
+      }
     }
 
     if (kinds.size === 0) Annotations.of(this).addWarning('Every rule is off: Reflex will read and fix nothing');

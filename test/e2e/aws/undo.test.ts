@@ -177,6 +177,14 @@ describe('undo on moto, through the manual handler', () => {
     expect((await bucketState()).grants).toEqual(['owner:FULL_CONTROL']);
 
     world.proxy.setFaults({ errorRate: 0 });
+    // A dry-run now sees the steps still to undo (not "already undone"), and writes nothing.
+    world.proxy.resetStats();
+    const preview = await manual({ ...undo(id), dryRun: true });
+    expect(preview.outcomes[0]).toMatchObject({
+      status: 'ticketed',
+      reason: expect.stringMatching(/dry-run: would restore the recorded before of [12] step\(s\)/),
+    });
+    expect(writeCalls(world)).toEqual([]);
     world.proxy.resetStats();
     const retry = await manual(undo(id));
     expect(retry.outcomes[0]).toMatchObject({ status: 'fixed' });

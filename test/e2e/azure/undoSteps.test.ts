@@ -63,6 +63,12 @@ describe('undo on the ARM emulator, per step', () => {
     expect((await human.storage.storageAccounts.getProperties(RG, 'stundo')).allowBlobPublicAccess).toBe(true);
     expect((await human.storage.blobContainers.get(RG, 'stundo', 'site')).publicAccess).toBe('None');
 
+    // A dry-run sees the one step still to undo (not "already undone"), and writes nothing.
+    const before = botWrites(emulator).length;
+    const preview = await manual({ action: 'undo', remediationId: ps.remediationId, reason: 'CHG-7', dryRun: true });
+    expect(preview.jsonBody).toMatchObject({ status: 'would-undo', dryRun: true, steps: [{ status: 'restored' }] });
+    expect(botWrites(emulator).length).toBe(before);
+
     const again = botWrites(emulator).length;
     const retry = await manual({ action: 'undo', remediationId: ps.remediationId, reason: 'CHG-7' });
     expect((retry.jsonBody as UndoResult).status).toBe('undone');
