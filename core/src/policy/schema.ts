@@ -16,8 +16,14 @@ export const RulesSchema = z
     openIngress: z
       .object({
         ...RuleMode,
-        /** A source CIDR whose prefix is this short or shorter counts as open (0: only /0 is the world). */
-        openPrefixAtMost: z.number().int().min(0).max(32).default(0),
+        /**
+         * The sources of the inbound Allow rules reaching one port and protocol are open when together they cover
+         * at least this share of the public IPv4 (or IPv6) address space. Private, CGNAT, loopback, link-local,
+         * ULA and other special-purpose ranges never count. 0.01: about 37 million IPv4 addresses, two /8s.
+         */
+        openShare: z.number().gt(0).max(1).default(0.01),
+        /** Deprecated: the same as openShare 2^-N (a /N's share of the space); the stricter of the two applies. */
+        openPrefixAtMost: z.number().int().min(0).max(32).optional(),
       })
       .strict(),
     unencryptedStorage: z
