@@ -216,7 +216,7 @@ function nextStatements(steps: Step[], p: StoragePosture, current = p.publicAcce
     }
   }
   const wantsHttps = steps.some((s) => s.fix.type === 'require-secure-transport');
-  if (wantsHttps && !requiresSecureTransport({ Statement: statements }))
+  if (wantsHttps && !requiresSecureTransport({ Statement: statements }, bucketArn(p)))
     statements = [...statements, secureTransportStatement(bucketArn(p))];
   return statements;
 }
