@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
-import { checkExemption } from '../guardrails/exemption.js';
+import { type TagExemption, tagExemption } from '../guardrails/exemption.js';
 import {
   type Finding,
   type Outcome,
@@ -97,6 +97,7 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
   const outcomes: Outcome[] = [];
   const toTicket: (Decided & { reason: string })[] = [];
   const toEnforce: Decided[] = [];
+  const toExempt: (Decided & { reason: string; exemption: TagExemption })[] = [];
 
   for (const rule of rulesFor(posture)) {
     if (target.rules && !target.rules.includes(rule.name)) continue;
@@ -118,20 +119,11 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
       continue;
     }
     const notes: string[] = [];
-    const ex = checkExemption(posture.tags, policy.exemptions.tag, rule.name, now, policy.exemptions.maxDays);
-    if (ex.state === 'active') {
-      outcomes.push({
-        ...base,
-        rule: rule.name,
-        finding,
-        status: 'exempt',
-        reason: `exempted by tag until ${ex.exemption.until.toISOString()}: ${ex.exemption.reason}`,
-      });
-      continue;
-    }
+    const ex = tagExemption(posture.tags, policy.exemptions, rule.name, now, trigger);
     if (ex.state === 'expired')
       notes.push(`exemption expired ${ex.exemption.until.toISOString()} (${ex.exemption.reason}); ignored`);
     if (ex.state === 'malformed') notes.push(`exemption ignored: ${ex.problem}`);
+    if (ex.state === 'refused') notes.push(ex.problem);
 
     const remediationId = `rem-${now.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
     const steps = finding.fixes.map((fix, i) => ({
@@ -142,6 +134,13 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
       calls: ports.adapter.describe(fix, posture),
     }));
     const decided = { rule, finding, remediationId, steps, notes };
+    if (ex.state === 'active') {
+      // A tag anyone with tag-write access can set: reported and ticketed like the finding it hides, never silent.
+      const r = ex.record;
+      const reason = `exempted by tag ${r.tag} until ${r.until}: ${r.reason}${r.setBy ? ` (set by ${r.setBy})` : ''}`;
+      toExempt.push({ ...decided, reason, exemption: r });
+      continue;
+    }
 
     let why: string | undefined;
     if (steps.length === 0) why = 'no safe automatic fix: a human must act';
@@ -169,11 +168,24 @@ export async function remediate(target: Target, policy: Policy, ports: EnginePor
     else toEnforce.push(decided);
   }
 
-  const [ticketed, enforced] = await Promise.all([
+  const [ticketed, enforced, exempted] = await Promise.all([
     Promise.all(toTicket.map((d) => fileTicket(d, target, policy, ports, now))),
     enforce(toEnforce, posture, target, policy, ports),
+    Promise.all(
+      toExempt.map(async (d): Promise<Outcome> => {
+        const o = await fileTicket(d, target, policy, ports, now);
+        const failed = o.status === 'failed' ? [o.reason.slice(d.reason.length + 2)] : [];
+        return {
+          ...o,
+          status: 'exempt',
+          reason: d.reason,
+          exemption: d.exemption,
+          notes: [...(o.notes ?? []), ...failed],
+        };
+      }),
+    ),
   ]);
-  const all = [...outcomes, ...ticketed, ...enforced];
+  const all = [...outcomes, ...ticketed, ...enforced, ...exempted];
   await resolveTickets(all, ports);
   return done(all);
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { RULE_NAMES } from '../model/finding.js';
 
 /** The policy file. Keys are the contract; the schema may grow around them. Objects are strict so typos are errors. */
 export const ModeSchema = z.enum(['enforce', 'dry-run', 'off']);
@@ -240,9 +241,15 @@ export const PolicySchema = z
         tag: z.string().min(1).default('reflex:exempt'),
         /** An exemption whose expiry is further away than this is treated as malformed. */
         maxDays: z.number().int().positive().default(90),
+        /**
+         * Whether the tag exempts at all. Anyone who can write tags can write it (on Azure, Tag Contributor):
+         * `false` turns tag exemptions off (the tag is then reported, never honoured); `{ rules: [...] }` honours
+         * it only for those rules. Protect the tag with an SCP / Azure Policy (README, "Exemptions").
+         */
+        tags: z.union([z.boolean(), z.object({ rules: z.array(z.enum(RULE_NAMES)).min(1) }).strict()]).default(true),
       })
       .strict()
-      .default({ tag: 'reflex:exempt', maxDays: 90 }),
+      .default({ tag: 'reflex:exempt', maxDays: 90, tags: true }),
     blastRadius: z
       .object({ limit: z.number().int().min(0).default(25), windowMinutes: z.number().int().positive().default(60) })
       .strict()
