@@ -21,7 +21,7 @@ export {
   sweepOptions,
   sweepTargets,
 } from './functions/sweep.js';
-export { CONTAIN_RULE_NAME, containPriority } from './network/containNsg.js';
+export { CONTAIN_RULE_NAME, containPlacement } from './network/containNsg.js';
 export { applyNsgSteps, describeNsgFix, planRuleWrites, type RuleWrite } from './network/fixNsg.js';
 export { flowLogName, readVirtualNetwork, vnetTargetsForFlowLog } from './network/flowLogs.js';
 export { ingressRuleOf, readNsg, sourceOf } from './network/readNsg.js';
