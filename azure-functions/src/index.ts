@@ -7,7 +7,7 @@ export {
   armConnectionFromEnv,
   PUBLIC_CLOUD_ARM,
 } from './arm/clients.js';
-export { isTransientArmError } from './arm/errors.js';
+export { ArmHttpError, isTransientArmError, statusOf } from './arm/errors.js';
 export { Bot, type BotOptions, bot, configureBot } from './bot.js';
 export { CONTAINED_TAG, type ContainmentNote } from './containment.js';
 export * from './events/index.js';

@@ -1,5 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
-import type { Outcome, Report } from '@reflex/core';
+import { boundedDeep, type Outcome, type Report } from '@reflex/core';
 
 /** The core report plus the events that were ignored before any resource was named. */
 export interface AzureReport extends Report {
@@ -17,18 +17,20 @@ export function isTransientReport(r: Report): boolean {
 /** One JSON line per outcome, without the bulky finding and steps. */
 export function logOutcomes(context: InvocationContext, outcomes: Outcome[]): void {
   for (const o of outcomes) {
-    const line = JSON.stringify({
-      kind: 'reflex.outcome',
-      status: o.status,
-      resource: o.resource.id,
-      rule: o.rule,
-      reason: o.reason,
-      eventId: o.trigger.eventId,
-      source: o.trigger.source,
-      ...(o.remediationId ? { remediationId: o.remediationId } : {}),
-      ...(o.transient ? { transient: true } : {}),
-      ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}),
-    });
+    const line = JSON.stringify(
+      boundedDeep({
+        kind: 'reflex.outcome',
+        status: o.status,
+        resource: o.resource.id,
+        rule: o.rule,
+        reason: o.reason,
+        eventId: o.trigger.eventId,
+        source: o.trigger.source,
+        ...(o.remediationId ? { remediationId: o.remediationId } : {}),
+        ...(o.transient ? { transient: true } : {}),
+        ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}),
+      }),
+    );
     if (o.status === 'failed') context.error(line);
     else context.info(line);
   }

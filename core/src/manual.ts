@@ -7,7 +7,7 @@ export const ManualRequestSchema = z
   .object({
     action: z.enum(['remediate', 'contain', 'undo', 'sweep']),
     /** ARN or ARM id; for `undo`, the remediation id may be given instead. */
-    resource: z.string().min(1).optional(),
+    resource: z.string().min(1).max(2048, 'an ARN or ARM id is at most 2048 characters').optional(),
     /**
      * AWS: the account of a resource whose ARN names none (a bucket), or of a sweep, when the bot acts in member
      * accounts. An ARN that names another account is refused. ARM ids carry their subscription: Azure refuses it.

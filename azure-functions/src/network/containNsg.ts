@@ -120,7 +120,7 @@ export function ruleShape(r: SecurityRule): Record<string, unknown> {
 }
 
 /**
- * Containment of an NSG: a Deny-all inbound rule at the priority `containPriority` picks, then the
+ * Containment of an NSG: a Deny-all inbound rule at the priority `containPlacement` picks (moving the rule at 100 when it must), then the
  * `reflex:contained` tag (merged into the NSG's tags: a tag PATCH replaces the whole set). Verified on a
  * re-read: the rule is there as written and no inbound Allow rule is evaluated before it. The two writes go one
  * after the other, since ARM serialises updates of one NSG.
