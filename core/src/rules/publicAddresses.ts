@@ -1,9 +1,9 @@
+import { isIP } from 'node:net';
 import { excludeCidr, mergeCidr, parseCidr } from 'cidr-tools';
-import ipaddr from 'ipaddr.js';
 
 /**
- * How much of the public internet a set of CIDRs reaches. Address parsing is ipaddr.js's, address arithmetic
- * (merge, exclude, sizes) cidr-tools'; no bit math here.
+ * How much of the public internet a set of CIDRs reaches. Address validation is Node's (`net.isIP`), address
+ * arithmetic (merge, exclude, sizes) cidr-tools'; no bit math here.
  *
  * What is not public: the blocks of the IANA IPv4 / IPv6 Special-Purpose Address Registries (RFC 6890) that are
  * not globally reachable, as data below; a test checks each against ipaddr.js's own range() classification.
@@ -69,14 +69,13 @@ export const PUBLIC_SIZE: Record<Family, bigint> = {
 export function parseNetwork(value: string): { family: Family; cidr: string } | undefined {
   const [address = '', bits, ...rest] = value.trim().split('/');
   if (rest.length > 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits))) return undefined;
-  // Dotted-decimal only: ipaddr.js would also read 010.0.0.0 as octal, which no cloud API accepts.
-  if (address.includes('.') && !address.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(address)) return undefined;
-  if (!ipaddr.isValid(address)) return undefined;
-  const addr = ipaddr.parse(address);
-  const family: Family = addr.kind() === 'ipv4' ? 4 : 6;
+  // Node's own parser: dotted decimal only for IPv4 (no 010.0.0.0 octal, no hex), no IPv6 zone.
+  const version = address.includes('%') ? 0 : isIP(address);
+  if (version === 0) return undefined;
+  const family: Family = version === 4 ? 4 : 6;
   const length = bits === undefined ? (family === 4 ? 32 : 128) : Number(bits);
   if (length > (family === 4 ? 32 : 128)) return undefined;
-  return { family, cidr: mergeCidr([`${addr.toString()}/${length}`])[0]! };
+  return { family, cidr: mergeCidr([`${address}/${length}`])[0]! };
 }
 
 /** The public part of one network, as merged CIDRs. */
