@@ -14,7 +14,7 @@ const arm = (rg: string, rest: string) => `${SUB}/${rg}/providers/${rest}`;
 
 describe('provider naming rules, before any call (issue 18, item 12)', () => {
   it.each([
-    ['a storage account in upper case', arm('rg', 'Microsoft.Storage/storageAccounts/StAccount'), /3-24 lowercase/],
+    ['a storage account in upper case', arm('rg', 'Microsoft.Storage/storageAccounts/StAccount'), /3-24 of a-z 0-9/],
     ['a 25-character storage account', arm('rg', `Microsoft.Storage/storageAccounts/${'a'.repeat(25)}`), /3-24/],
     [
       'a container with a double hyphen',

@@ -1,4 +1,3 @@
-import { bounded } from '@reflex/core';
 import type { ArmClientOptions } from './sdk.js';
 
 /** ARM and network failures that a retry of the whole event may cure: throttling, 5xx, timeouts, dropped connections. */
@@ -38,12 +37,8 @@ type PipelinePolicy = NonNullable<ArmClientOptions['additionalPolicies']>[number
 /** An ARM answer that failed without an ARM error document: its HTTP status is all there is, and it is kept. */
 export class ArmHttpError extends Error {
   readonly code: string;
-  constructor(
-    readonly statusCode: number,
-    detail: string,
-  ) {
-    super(`ARM answered HTTP ${statusCode}${detail ? `: ${bounded(detail, 300)}` : ' with no body'}`);
-    this.name = 'ArmHttpError';
+  constructor(readonly statusCode: number) {
+    super(`HTTP ${statusCode} without an ARM error body`);
     this.code = `HTTP${statusCode}`;
   }
 }
@@ -70,7 +65,7 @@ export const armErrorStatusPolicy: PipelinePolicy = {
   async sendRequest(request, next) {
     const response = await next(request);
     if (response.status >= 400 && !isArmErrorBody(response.bodyAsText ?? undefined))
-      throw new ArmHttpError(response.status, response.bodyAsText ?? '');
+      throw new ArmHttpError(response.status);
     return response;
   },
 };

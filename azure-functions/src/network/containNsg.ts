@@ -75,7 +75,7 @@ export function describeNsgContainment(p: FirewallPosture): CallDescription[] {
     ...(move
       ? [
           {
-            api: `PUT ${p.ref.id}/securityRules/${move.rule} (SecurityRules_CreateOrUpdate) priority ${move.from} → ${move.to}`,
+            api: `PUT ${p.ref.id}/securityRules/${move.rule} (SecurityRules_CreateOrUpdate) priority ${move.to}`,
             cli: `az network nsg rule update --resource-group ${g} --nsg-name ${nsg} --name ${move.rule} --priority ${move.to}`,
             permission: 'Microsoft.Network/networkSecurityGroups/securityRules/write',
           },
@@ -144,7 +144,7 @@ export async function containNsg(
     const current = (await clients.network.networkSecurityGroups.get(resourceGroup, nsg)).securityRules ?? [];
     const original = current.find((r) => r.name?.toLowerCase() === move.rule.toLowerCase());
     if (!original || original.priority !== move.from)
-      throw new Error(`cannot contain: rule ${move.rule} is no longer at priority ${move.from}; contain again`);
+      throw new Error(`cannot contain: rule ${move.rule} moved meanwhile; contain again`);
     const after = { ...writableRule(original), priority: move.to };
     await clients.network.securityRules.createOrUpdate(resourceGroup, nsg, original.name!, after, {
       ...clients.lro,

@@ -12,19 +12,22 @@ interface NameRule {
   says: string;
 }
 
+const W = 'A-Z a-z 0-9 _ . -';
+const ENDS = 'alphanumeric first';
+
 /** NSGs, rules, watchers, flow logs: 1-80 alphanumerics, `_`, `.`, `-`; starts alphanumeric; ends alphanumeric or `_`. */
 const NETWORK_1_80: NameRule = {
   pattern: /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/,
-  says: '1-80 letters, digits, _ . -, starting with a letter or digit and ending with a letter, digit or _',
+  says: `1-80 of ${W}, ${ENDS}`,
 };
 
 /** Name rules by ARM type segment (lower case): the last name of an id of that type must match. */
 const AZURE: Record<string, NameRule> = {
-  'microsoft.storage/storageaccounts': { pattern: /^[a-z0-9]{3,24}$/, says: '3-24 lowercase letters and digits' },
+  'microsoft.storage/storageaccounts': { pattern: /^[a-z0-9]{3,24}$/, says: '3-24 of a-z 0-9' },
   'microsoft.storage/storageaccounts/blobservices': { pattern: /^default$/, says: '"default"' },
   'microsoft.storage/storageaccounts/blobservices/containers': {
     pattern: /^(?=.{3,63}$)[a-z0-9](?:-?[a-z0-9])*$/,
-    says: '3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
+    says: '3-63 of a-z 0-9 -',
   },
   'microsoft.network/networksecuritygroups': NETWORK_1_80,
   'microsoft.network/networksecuritygroups/securityrules': NETWORK_1_80,
@@ -33,18 +36,18 @@ const AZURE: Record<string, NameRule> = {
   // Azure documents 2-64; one character is let through (names Reflex only reads never reach a write).
   'microsoft.network/virtualnetworks': {
     pattern: /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?$/,
-    says: '1-64 letters, digits, _ . -, starting with a letter or digit and ending with a letter, digit or _',
+    says: `1-64 of ${W}, ${ENDS}`,
   },
   'microsoft.insights/diagnosticsettings': {
     pattern: /^[^*<>%{}&:\\?+/#|\p{Cc}]{1,260}$/u,
-    says: '1-260 characters without * < > % { } & : \\ ? + / # | or control characters',
+    says: '1-260 characters, none of *<>%{}&:\\?+/#|',
   },
   'microsoft.resources/tags': { pattern: /^default$/, says: '"default"' },
 };
-const ARM_ANY: NameRule = { pattern: /^[^\p{Cc}]{1,260}$/u, says: '1-260 characters without control characters' };
+const ARM_ANY: NameRule = { pattern: /^[^\p{Cc}]{1,260}$/u, says: '1-260 characters, no control characters' };
 const RESOURCE_GROUP: NameRule = {
   pattern: /^[-\w.()\p{L}\p{N}]{0,89}[-\w()\p{L}\p{N}]$/u,
-  says: '1-90 letters, digits, _ ( ) - . not ending with .',
+  says: '1-90 of letters, digits, _ ( ) - .',
 };
 
 /** What is wrong with the names of an ARM id, or undefined. Each segment is checked against its own type. */
@@ -63,14 +66,14 @@ export function armNameProblem(type: string, names: readonly string[], resourceG
 /** EC2 ids: a prefix and 8 to 17 lowercase hex digits (letters and digits for ids Reflex only reads). */
 const ec2Id = (prefix: string, id: string, chars = '0-9a-f'): NameRule => ({
   pattern: new RegExp(`^${prefix}-[${chars}]{8,17}$`),
-  says: `a ${id}: ${prefix}- and 8 to 17 ${chars === '0-9a-f' ? 'hexadecimal digits' : 'lowercase letters or digits'}`,
+  says: `a ${id}: ${prefix}- and 8-17 of ${chars}`,
 });
 
 export const AWS_NAME_RULES = {
   /** General purpose buckets: 3-63 lowercase letters, digits, `.` and `-`, starting and ending alphanumeric. */
   bucket: {
     pattern: /^(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-    says: 'a bucket name: 3-63 lowercase letters, digits, . and -, starting and ending with a letter or digit, not an IP address',
+    says: 'a bucket name: 3-63 of a-z 0-9 . -, not an IP address',
   },
   securityGroup: ec2Id('sg', 'security group id'),
   instance: ec2Id('i', 'instance id', '0-9a-z'),
@@ -78,7 +81,7 @@ export const AWS_NAME_RULES = {
   /** Trails: 3-128 letters, digits, `.`, `_`, `-`; alphanumeric at both ends; no two separators in a row. */
   trail: {
     pattern: /^(?=.{3,128}$)[A-Za-z0-9](?:[._-]?[A-Za-z0-9])*$/,
-    says: 'a trail name: 3-128 letters, digits, . _ -, starting and ending with a letter or digit, no two of . _ - in a row',
+    says: 'a trail name: 3-128 of A-Z a-z 0-9 . _ -',
   },
   account: { pattern: /^\d{12}$/, says: 'an account id: 12 digits' },
 } satisfies Record<string, NameRule>;

@@ -163,10 +163,8 @@ export const openIngress: Rule<FirewallPosture> = {
   appliesTo: 'firewall',
   severity: 'critical',
   description:
-    'Inbound Allow rules open to the internet: 0.0.0.0/0, ::/0 (Azure also *, Any, Internet), and public CIDRs that ' +
-    'alone or together, on one protocol and port, cover the policy share of the public address space ' +
-    '(rules.openIngress.openShare, 1% by default: 0.0.0.0/1 + 128.0.0.0/1 is the world split in two); private, ' +
-    'CGNAT, ULA, link-local and loopback ranges never count. ' +
+    'Inbound Allow rules open to the internet: 0.0.0.0/0, ::/0 (Azure also *, Any, Internet), and public CIDRs ' +
+    'reaching together, on one port, 1% (openShare) of public addresses. ' +
     'The open source is removed; other sources, egress, Deny rules, prefix lists and group references are never ' +
     'touched. Ports the policy marks public-facing for the resource (allow.publicIngress) stay open, narrowed to ' +
     'exactly those ports. AWS: one RevokeSecurityGroupIngress naming the exact permissions. Azure: the rule is deleted, or updated ' +

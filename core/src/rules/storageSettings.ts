@@ -121,10 +121,9 @@ export const insecureTransport: Rule<StoragePosture> = {
   appliesTo: 'storage',
   severity: 'medium',
   description:
-    'Storage that accepts plain HTTP or old TLS. Azure: supportsHttpsTrafficOnly=true and, only where it is older, ' +
-    'minimumTlsVersion raised to the policy minimum (TLS1_2 by default) in one PATCH; a stricter version is kept. ' +
-    'AWS: adds a bucket-policy statement denying requests where aws:SecureTransport is false, keeping every other ' +
-    'statement (an s3:TlsVersion condition among them).',
+    'Storage that accepts plain HTTP or old TLS. Azure: supportsHttpsTrafficOnly=true and minimumTlsVersion ' +
+    '(TLS1_2 by default; a stricter one is kept) in one PATCH. AWS: adds a bucket-policy statement denying requests ' +
+    'where aws:SecureTransport is false, keeping every other statement.',
   evaluate(p, policy) {
     const min = policy.rules.insecureTransport?.minimumTls ?? 'TLS1_2';
     const evidence: string[] = [];
