@@ -33,6 +33,32 @@ function mutate(doc: Json, path: Path, replacement: Json | undefined): Json | un
   return copy;
 }
 
+/** Keys parsed JSON can carry that shadow what JavaScript calls on a value: `String({"toString": 1})` throws. */
+export const POISON_KEYS = ['toString', 'valueOf', '__proto__', 'constructor', 'toJSON', 'hasOwnProperty', 'length'];
+
+/** JSON whose objects own such keys, as JSON.parse makes them (an own `__proto__`, not a prototype). */
+export function poisonJson(): fc.Arbitrary<Json> {
+  const leaf = fc.oneof(
+    fc.constantFrom<Json>(1, 'x', null, true, [], {}),
+    fc.jsonValue({ maxDepth: 1 }) as fc.Arbitrary<Json>,
+  );
+  const poisoned = fc
+    .tuple(
+      fc.uniqueArray(fc.constantFrom(...POISON_KEYS), { minLength: 1, maxLength: 3 }),
+      fc.array(leaf, { minLength: 3, maxLength: 3 }),
+    )
+    .map(
+      ([keys, values]) =>
+        JSON.parse(`{${keys.map((k, i) => `${JSON.stringify(k)}:${JSON.stringify(values[i])}`).join(',')}}`) as Json,
+    );
+  // Also where parsers look inside: a list of them, an `items` list of them.
+  return fc.oneof(
+    poisoned,
+    poisoned.map((p) => [p]),
+    poisoned.map((p) => ({ items: [p] })),
+  );
+}
+
 export interface Mutant {
   sample: string;
   path: string;
@@ -46,7 +72,9 @@ export function mutantOf(samples: Record<string, unknown>): fc.Arbitrary<Mutant>
     .record({
       sample: fc.constantFrom(...names),
       at: fc.nat(),
-      replacement: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
+      replacement: fc.option(fc.oneof({ arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 4 }, poisonJson()), {
+        nil: undefined,
+      }),
     })
     .map(({ sample, at, replacement }) => {
       const doc = samples[sample] as Json;

@@ -145,3 +145,66 @@ describe('shapes real events use', () => {
     expect(describeClaims(scrubbed)).toEqual(['opens tcp 22 to x.x.x.x/0']);
   });
 });
+
+describe('tag writes (issue 18, item 11)', () => {
+  // Constructed from the documented CloudTrail record of each call (no published sample carries these calls).
+  const envelope = (source: string, eventName: string, requestParameters: Record<string, unknown>) => ({
+    version: '0',
+    id: 'evt-tags',
+    'detail-type': 'AWS API Call via CloudTrail',
+    source,
+    account: '111122223333',
+    region: 'us-east-1',
+    time: '2026-11-24T12:00:00Z',
+    detail: {
+      eventSource: source === 'aws.s3' ? 's3.amazonaws.com' : 'ec2.amazonaws.com',
+      eventName,
+      userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/mallory', accountId: '111122223333' },
+      requestParameters,
+    },
+  });
+
+  it('PutBucketTagging: every rule judged, the keys it wrote on the trigger', () => {
+    const parsed = parseEvent(
+      envelope('aws.s3', 'PutBucketTagging', {
+        bucketName: 'bucket-one',
+        Tagging: {
+          TagSet: {
+            Tag: [
+              { Key: 'reflex:exempt', Value: 'publicStorage; reason=x; until=2026-12-01' },
+              { Key: 'team', Value: 'web' },
+            ],
+          },
+        },
+      }),
+    );
+    expect(parsed).toMatchObject({
+      kind: 'targets',
+      targets: [
+        {
+          ref: { id: 'arn:aws:s3:::bucket-one' },
+          trigger: { tagsWritten: ['reflex:exempt', 'team'], actor: 'arn:aws:iam::111122223333:user/mallory' },
+        },
+      ],
+    });
+    expect(parsed.kind === 'targets' && parsed.targets[0]!.rules).toBeUndefined();
+  });
+
+  it('CreateTags: the security groups it tags are judged, other resources are not', () => {
+    const parsed = parseEvent(
+      envelope('aws.ec2', 'CreateTags', {
+        resourcesSet: { items: [{ resourceId: 'sg-0123456789abcdef0' }, { resourceId: 'i-0123456789abcdef0' }] },
+        tagSet: { items: [{ key: 'reflex:exempt', value: 'openIngress; reason=x; until=2026-12-01' }] },
+      }),
+    );
+    expect(parsed).toMatchObject({
+      kind: 'targets',
+      targets: [{ ref: { type: 'AWS::EC2::SecurityGroup' }, trigger: { tagsWritten: ['reflex:exempt'] } }],
+    });
+    expect(parsed.kind === 'targets' && parsed.targets).toHaveLength(1);
+    const instance = parseEvent(
+      envelope('aws.ec2', 'CreateTags', { resourcesSet: { items: [{ resourceId: 'i-0123456789abcdef0' }] } }),
+    );
+    expect(instance.kind).toBe('ignored');
+  });
+});

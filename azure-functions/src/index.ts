@@ -7,7 +7,7 @@ export {
   armConnectionFromEnv,
   PUBLIC_CLOUD_ARM,
 } from './arm/clients.js';
-export { isTransientArmError } from './arm/errors.js';
+export { ArmHttpError, isTransientArmError, statusOf } from './arm/errors.js';
 export { Bot, type BotOptions, bot, configureBot } from './bot.js';
 export { CONTAINED_TAG, type ContainmentNote } from './containment.js';
 export * from './events/index.js';
@@ -21,7 +21,7 @@ export {
   sweepOptions,
   sweepTargets,
 } from './functions/sweep.js';
-export { CONTAIN_RULE_NAME, containPriority } from './network/containNsg.js';
+export { CONTAIN_RULE_NAME, containPlacement } from './network/containNsg.js';
 export { applyNsgSteps, describeNsgFix, planRuleWrites, type RuleWrite } from './network/fixNsg.js';
 export { flowLogName, readVirtualNetwork, vnetTargetsForFlowLog } from './network/flowLogs.js';
 export { ingressRuleOf, readNsg, sourceOf } from './network/readNsg.js';

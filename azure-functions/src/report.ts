@@ -1,5 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
-import type { Outcome, Report } from '@reflex/core';
+import { bounded, type Outcome, type Report } from '@reflex/core';
 
 /** The core report plus the events that were ignored before any resource was named. */
 export interface AzureReport extends Report {
@@ -17,13 +17,14 @@ export function isTransientReport(r: Report): boolean {
 /** One JSON line per outcome, without the bulky finding and steps. */
 export function logOutcomes(context: InvocationContext, outcomes: Outcome[]): void {
   for (const o of outcomes) {
+    // Every field an attacker can size (a reason quoting a name, an event id) through the one bound.
     const line = JSON.stringify({
       kind: 'reflex.outcome',
       status: o.status,
-      resource: o.resource.id,
+      resource: bounded(o.resource.id),
       rule: o.rule,
-      reason: o.reason,
-      eventId: o.trigger.eventId,
+      reason: bounded(o.reason),
+      eventId: bounded(o.trigger.eventId),
       source: o.trigger.source,
       ...(o.remediationId ? { remediationId: o.remediationId } : {}),
       ...(o.transient ? { transient: true } : {}),

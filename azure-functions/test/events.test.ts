@@ -286,3 +286,21 @@ describe('webhook handshakes', () => {
     expect(JSON.stringify(res.jsonBody)).toContain('InvalidPolicy');
   });
 });
+
+describe('tag writes (issue 18, item 11)', () => {
+  it('a Tags API write judges its resource on every rule, and its caller is who set the tags', () => {
+    const [verdict] = parseDelivery(
+      writeEvent(`${ACCOUNT}/providers/Microsoft.Resources/tags/default`, {
+        operationName: 'Microsoft.Resources/tags/write',
+      }),
+    );
+    expect(verdict).toMatchObject({
+      kind: 'targets',
+      targets: [{ ref: { id: ACCOUNT }, trigger: { tagsWritten: 'all', eventName: 'Microsoft.Resources/tags/write' } }],
+    });
+    expect(verdict?.kind === 'targets' && verdict.targets[0]!.rules).toBeUndefined();
+    // A write of the account itself says nothing about who set which tag.
+    const [plain] = parseDelivery(writeEvent(ACCOUNT));
+    expect(plain?.kind === 'targets' && plain.targets[0]!.trigger.tagsWritten).toBeUndefined();
+  });
+});

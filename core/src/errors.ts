@@ -1,3 +1,5 @@
+import { bounded } from './logText.js';
+
 /** Every error Reflex raises on bad input is a ReflexError with a stable `code`, so callers can report it precisely. */
 export class ReflexError extends Error {
   constructor(
@@ -16,7 +18,7 @@ export class MalformedResourceIdError extends ReflexError {
     readonly input: string,
     reason: string,
   ) {
-    super('MalformedResourceId', `malformed resource id ${JSON.stringify(input)}: ${reason}`);
+    super('MalformedResourceId', `malformed resource id ${bounded(JSON.stringify(input), 200)}: ${reason}`);
   }
 }
 
@@ -44,6 +46,13 @@ export class UnsupportedResourceError extends ReflexError {
   }
 }
 
+/** An error as text for a reason or a log line: bounded, and never a throw (`String` of some objects throws). */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  let text: string;
+  try {
+    text = err instanceof Error ? err.message : String(err);
+  } catch {
+    text = Object.prototype.toString.call(err);
+  }
+  return bounded(text);
 }

@@ -65,3 +65,74 @@ describe('bucket-policy publicness', () => {
     expect(isPublicStatement(statement)).toBe(expected);
   });
 });
+
+/**
+ * Condition operators against AWS's documented semantics (IAM User Guide: "IAM JSON policy elements: Condition
+ * operators"; "Single-valued vs. multivalued context keys"). A statement is public when some request from anyone
+ * satisfies its condition; `absent` is what the operator answers for a request without the key, which is every
+ * request from the internet for aws:SourceVpce.
+ */
+describe('condition operators (issue 18, item 10)', () => {
+  const VPCE = 'vpce-1a2b3c4d';
+  type Row = [
+    operator: string,
+    key: string,
+    value: unknown,
+    extra: Record<string, unknown>,
+    absent: string,
+    pub: boolean,
+  ];
+  it.each<Row>([
+    ['StringEquals', 'aws:SourceVpce', VPCE, {}, 'false', false],
+    ['ForAnyValue:StringEquals', 'aws:SourceVpce', [VPCE], {}, 'false (no value matches)', false],
+    ['ForAllValues:StringEquals', 'aws:SourceVpce', [VPCE], {}, 'true (vacuous)', true],
+    [
+      'ForAllValues:StringEquals',
+      'aws:SourceVpce',
+      [VPCE],
+      { Null: { 'aws:SourceVpce': 'false' } },
+      'false (Null)',
+      false,
+    ],
+    ['StringEqualsIfExists', 'aws:SourceVpce', VPCE, {}, 'true', true],
+    ['StringEqualsIfExists', 'aws:SourceVpce', VPCE, { Null: { 'aws:SourceVpce': 'false' } }, 'false (Null)', false],
+    ['ForAllValues:StringLikeIfExists', 'aws:PrincipalOrgID', 'o-1', {}, 'true', true],
+    ['StringNotEquals', 'aws:SourceVpce', VPCE, {}, 'true (negated)', true],
+    ['StringNotEqualsIgnoreCase', 'aws:PrincipalOrgID', 'o-1', {}, 'true (negated)', true],
+    ['ArnNotLike', 'aws:PrincipalArn', 'arn:aws:iam::111122223333:role/x', {}, 'true (negated)', true],
+    ['ArnNotEquals', 'aws:SourceArn', 'arn:aws:cloudfront::111122223333:distribution/E1', {}, 'true', true],
+    ['ArnEquals', 'aws:SourceArn', 'arn:aws:cloudfront::111122223333:distribution/E1', {}, 'false', false],
+    ['ForAnyValue:ArnLike', 'aws:PrincipalArn', ['arn:aws:iam::111122223333:role/x'], {}, 'false', false],
+    ['NotIpAddress', 'aws:SourceIp', '203.0.113.0/24', {}, 'true (negated)', true],
+    ['IpAddressIfExists', 'aws:SourceIp', '203.0.113.0/24', {}, 'true', true],
+    ['IpAddress', 'aws:SourceIp', '203.0.113.0/24', {}, 'false', false],
+    ['Null', 'aws:SourceVpce', 'false', {}, 'false, but any VPC endpoint of any account passes', true],
+    ['Null', 'aws:SourceVpce', 'true', {}, 'true: only requests from outside endpoints', true],
+    ['Bool', 'aws:SecureTransport', 'true', {}, 'n/a: says nothing about who asks', true],
+    ['BoolIfExists', 'aws:SecureTransport', 'false', {}, 'n/a', true],
+    [
+      'StringEquals',
+      'aws:SourceVpce',
+      'vpce-*',
+      {},
+      'false; a wildcard value is not judged fixed (conservative)',
+      true,
+    ],
+  ])('%s on %s = %j (with %j): absent key → %s; public=%s', (operator, key, value, extra, _absent, pub) => {
+    expect(isPublicStatement(allow({ Condition: { [operator]: { [key]: value }, ...extra } as never }))).toBe(pub);
+  });
+
+  it('NotPrincipal is everyone not named: public unless pinned by a condition', () => {
+    const notMe = { AWS: 'arn:aws:iam::111122223333:root' };
+    expect(isPublicStatement(allow({ Principal: undefined, NotPrincipal: notMe }))).toBe(true);
+    const vpce = { StringEquals: { 'aws:SourceVpce': VPCE } };
+    expect(isPublicStatement(allow({ Principal: undefined, NotPrincipal: notMe, Condition: vpce }))).toBe(false);
+    const vacuous = { 'ForAllValues:StringEquals': { 'aws:SourceVpce': [VPCE] } };
+    expect(isPublicStatement(allow({ Principal: undefined, NotPrincipal: notMe, Condition: vacuous }))).toBe(true);
+  });
+
+  it('a malformed condition block (attacker-written) pins nothing and does not throw', () => {
+    for (const Condition of ['StringEquals', { StringEquals: 'aws:SourceVpce' }, { StringEquals: null }, [1, 2]])
+      expect(isPublicStatement(allow({ Condition: Condition as never }))).toBe(true);
+  });
+});

@@ -189,6 +189,41 @@ describe('engine', () => {
     expect(o.notes?.[0]).toMatch(/exemption expired 2026-11-01.*INC-99/);
   });
 
+  it('an honoured exemption tag is reported and ticketed like the finding it hides, with who set it', async () => {
+    const value = 'publicStorage; reason=INC-123 website; until=2026-12-31';
+    cloud.put(publicBucket('public-bucket', { 'reflex:exempt': value }));
+    const setter = 'arn:aws:iam::123456789012:user/mallory';
+    const outcomes = await remediate(
+      target('public-bucket', { eventName: 'PutBucketTagging', actor: setter, tagsWritten: ['reflex:exempt'] }),
+      enforce,
+      ports,
+    );
+    const o = outcomes.find((x) => x.rule === 'publicStorage')!;
+    expect(o).toMatchObject({
+      status: 'exempt',
+      finding: { rule: 'publicStorage' },
+      exemption: { tag: 'reflex:exempt', value, reason: 'INC-123 website', setBy: setter },
+      reason: expect.stringContaining(`(set by ${setter})`),
+    });
+    expect(cloud.writes).toEqual([]);
+    expect(tickets.tickets).toHaveLength(1);
+    expect(tickets.tickets[0]).toMatchObject({ reason: expect.stringContaining('exempted by tag reflex:exempt') });
+  });
+
+  it('exemptions.tags: false → the tag is reported, never honoured; { rules } honours it only for those rules', async () => {
+    cloud.put(publicBucket('public-bucket', { 'reflex:exempt': '*; reason=INC-1; until=2026-12-31' }));
+    const off = parsePolicy('version: 1\nmode: enforce\nexemptions: { tags: false }');
+    const o = (await remediate(target(), off, ports)).find((x) => x.rule === 'publicStorage')!;
+    expect(o.status).toBe('fixed');
+    expect(o.notes).toContain('tag reflex:exempt ignored: tag exemptions are off in the policy');
+
+    cloud.put(publicBucket('public-bucket', { 'reflex:exempt': '*; reason=INC-1; until=2026-12-31' }));
+    const some = parsePolicy('version: 1\nmode: enforce\nexemptions: { tags: { rules: [openIngress] } }');
+    const p = (await remediate(target(), some, ports)).find((x) => x.rule === 'publicStorage')!;
+    expect(p.status).toBe('fixed');
+    expect(p.notes?.[0]).toMatch(/only for openIngress/);
+  });
+
   it('allow-list in policy: exempt without a read-modify-write', async () => {
     const allow = parsePolicy(
       'version: 1\nmode: enforce\nallow: { resources: [{ match: "arn:aws:s3:::public-*", rules: [publicStorage], reason: website }] }',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkExemption, parseExemption } from '../src/index.js';
+import { checkExemption, parseExemption, tagExemption } from '../src/index.js';
 
 const now = new Date('2026-11-24T12:00:00Z');
 const check = (value: string, rule: 'openIngress' | 'publicStorage' = 'openIngress') =>
@@ -47,5 +47,59 @@ describe('exemption tags', () => {
         .state,
     ).toBe('active');
     expect(checkExemption({ team: 'x' }, 'reflex:exempt', 'openIngress', now, 90).state).toBe('none');
+  });
+});
+
+describe('tag exemptions under the policy (issue 18, item 11)', () => {
+  const value = 'openIngress, publicStorage; reason=INC-7 load test; until=2026-12-31';
+  const settings = (tags: boolean | { rules: ('openIngress' | 'publicStorage')[] }) => ({
+    tag: 'reflex:exempt',
+    maxDays: 90,
+    tags,
+  });
+  const tagWrite = {
+    source: 'cloudtrail' as const,
+    eventId: 'e',
+    actor: 'arn:aws:iam::123456789012:user/mallory',
+    tagsWritten: ['reflex:exempt'],
+  };
+
+  it('honoured by default, recording the tag, its value and who set it when the event wrote it', () => {
+    const ex = tagExemption({ 'reflex:exempt': value }, settings(true), 'openIngress', now, tagWrite);
+    expect(ex).toMatchObject({
+      state: 'active',
+      record: {
+        tag: 'reflex:exempt',
+        value,
+        until: '2026-12-31T23:59:59.999Z',
+        reason: 'INC-7 load test',
+        setBy: 'arn:aws:iam::123456789012:user/mallory',
+      },
+    });
+    // An event that wrote other tags (or none) does not say who set this one.
+    const other = tagExemption({ 'reflex:exempt': value }, settings(true), 'openIngress', now, {
+      ...tagWrite,
+      tagsWritten: ['team'],
+    });
+    expect(other.state === 'active' && other.record.setBy).toBeUndefined();
+    const all = tagExemption({ 'Reflex:Exempt': value }, settings(true), 'openIngress', now, {
+      ...tagWrite,
+      tagsWritten: 'all',
+    });
+    expect(all.state === 'active' && all.record.setBy).toBe(tagWrite.actor);
+  });
+
+  it('tags: false refuses every tag; tags: { rules } only the rules it names', () => {
+    expect(tagExemption({ 'reflex:exempt': value }, settings(false), 'openIngress', now)).toEqual({
+      state: 'refused',
+      problem: 'tag reflex:exempt ignored: tag exemptions are off in the policy',
+    });
+    const some = settings({ rules: ['publicStorage'] });
+    expect(tagExemption({ 'reflex:exempt': value }, some, 'openIngress', now)).toMatchObject({
+      state: 'refused',
+      problem: expect.stringMatching(/only for publicStorage/),
+    });
+    expect(tagExemption({ 'reflex:exempt': value }, some, 'publicStorage', now).state).toBe('active');
+    expect(tagExemption({}, settings(false), 'openIngress', now).state).toBe('none');
   });
 });

@@ -27,6 +27,8 @@ export const OPERATION_NAMES = [
   'Microsoft.Network/networkWatchers/flowLogs/delete',
   'Microsoft.Insights/diagnosticSettings/write',
   'Microsoft.Insights/diagnosticSettings/delete',
+  // Tags written through the Tags API (an exemption tag among them): the resource is judged, the writer recorded.
+  'Microsoft.Resources/tags/write',
 ];
 
 export const POLICY_EVENT_TYPES = [

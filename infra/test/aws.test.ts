@@ -405,6 +405,8 @@ describe('EventBridge patterns are exactly what the parsers handle', () => {
     expect(ec2.detail.eventName).toEqual([
       'AuthorizeSecurityGroupIngress',
       'CreateSecurityGroup',
+      'CreateTags',
+      'DeleteTags',
       'ModifySecurityGroupRules',
       'UpdateSecurityGroupRuleDescriptionsIngress',
     ]);

@@ -273,9 +273,13 @@ describe('events.bicep: the subscriptions deliver exactly what the parser handle
     const base = `/subscriptions/${SUB}/resourceGroups/rg1`;
     if (op.startsWith('Microsoft.Insights/diagnosticSettings/'))
       return `${base}/providers/Microsoft.Storage/storageAccounts/acct1/blobServices/default/providers/Microsoft.Insights/diagnosticSettings/ds1`;
+    // Tags API writes land on the tagged resource's tags/default.
+    if (op === 'Microsoft.Resources/tags/write')
+      return `${base}/providers/Microsoft.Storage/storageAccounts/acct1/providers/Microsoft.Resources/tags/default`;
     const parts = op.split('/');
     const [ns, ...types] = parts.slice(0, -1);
-    return `${base}/providers/${ns}/${types.map((t, i) => `${t}/${t === 'blobServices' ? 'default' : `n${i}`}`).join('/')}`;
+    // Names every provider accepts (a storage account and a container need 3 characters at least).
+    return `${base}/providers/${ns}/${types.map((t, i) => `${t}/${t === 'blobServices' ? 'default' : `name${i}`}`).join('/')}`;
   };
   const event = (op: string) => ({
     id: `e-${op}`,

@@ -9,7 +9,7 @@ import {
 } from '@reflex/core';
 import { actorOf } from './actor.js';
 import { accountRef } from './envelope.js';
-import { isObject, items, obj, str } from './json.js';
+import { isObject, items, list, obj, str } from './json.js';
 import type { Envelope, Lookup, ParsedEvent } from './types.js';
 
 /**
@@ -28,7 +28,12 @@ export const S3_BUCKET_CALLS = new Map<string, RuleName[] | undefined>([
   ['PutBucketLogging', ['storageWithoutLogging']],
   ['PutBucketOwnershipControls', ['publicStorage']],
   ['DeleteBucketOwnershipControls', ['publicStorage']],
+  // Tags can exempt any rule: a tag write has every rule judged, so an exemption set or removed is reported.
+  ['PutBucketTagging', undefined],
+  ['DeleteBucketTagging', undefined],
 ]);
+/** EC2 tag writes: judged for the security groups among the resources they name. */
+const EC2_TAG_CALLS = new Set(['CreateTags', 'DeleteTags']);
 /** Account-level Block Public Access (S3 Control); CloudTrail names them with or without "Account". */
 export const S3_ACCOUNT_CALLS = new Set([
   'PutAccountPublicAccessBlock',
@@ -52,16 +57,18 @@ const REFERENCE_KEYS = new Set([
 export function parseCloudTrail(env: Envelope): ParsedEvent {
   const d = env.detail;
   const eventName = str(d.eventName);
+  const request = obj(d.requestParameters) ?? {};
+  const tagsWritten = eventName ? tagKeysWritten(eventName, request) : undefined;
   const trigger: Trigger = {
     source: 'cloudtrail',
     eventId: env.id,
     ...(eventName ? { eventName } : {}),
     ...(str(d.eventTime) ? { eventTime: str(d.eventTime) } : {}),
     ...actorOf(d.userIdentity),
+    ...(tagsWritten ? { tagsWritten } : {}),
   };
   const account = accountRef(env);
   if (!eventName) return { kind: 'malformed', eventId: env.id, ref: account, trigger, problem: 'no eventName' };
-  const request = obj(d.requestParameters) ?? {};
   const response = obj(d.responseElements) ?? {};
   const ignored = (reason: string, ref: ResourceRef = account): ParsedEvent => ({
     kind: 'ignored',
@@ -131,6 +138,25 @@ export function parseCloudTrail(env: Envelope): ParsedEvent {
   }
 }
 
+/**
+ * The tag keys a tag-writing call set (its actor is who set them): S3 PutBucketTagging replaces the whole set
+ * (`Tagging.TagSet.Tag`), EC2 CreateTags adds `tagSet.items`. `all` when the request does not list them.
+ */
+function tagKeysWritten(eventName: string, request: Record<string, unknown>): string[] | 'all' | undefined {
+  if (eventName === 'PutBucketTagging') {
+    const tags = list(obj(obj(request.Tagging)?.TagSet)?.Tag);
+    const keys = tags.map((t) => str(obj(t)?.Key)).filter((k): k is string => k !== undefined);
+    return keys.length > 0 ? keys : 'all';
+  }
+  if (eventName === 'CreateTags') {
+    const keys = items(request.tagSet)
+      .map((t) => str(obj(t)?.key))
+      .filter((k): k is string => k !== undefined);
+    return keys.length > 0 ? keys : 'all';
+  }
+  return undefined;
+}
+
 function bucketRefOrNull(request: Record<string, unknown>, env: Envelope): ResourceRef | null {
   const name = str(request.bucketName);
   if (!name) return null;
@@ -154,6 +180,19 @@ function parseEc2(
   },
 ): ParsedEvent {
   if (eventName === 'DisableEbsEncryptionByDefault') return out.one(accountRef(env), ['ebsEncryptionByDefaultOff']);
+  if (EC2_TAG_CALLS.has(eventName)) {
+    const groups = items(request.resourcesSet)
+      .map((r) => str(obj(r)?.resourceId))
+      .filter((id): id is string => id !== undefined && SG_ID_RE.test(id));
+    // No group among the tagged resources: the generic reading below decides (a groupId, or nothing).
+    if (groups.length > 0) {
+      const targets: Target[] = [...new Set(groups)].map((id) => ({
+        ref: awsRefs.securityGroup(id, env.account, env.region, env.partition),
+        trigger,
+      }));
+      return { kind: 'targets', eventId: env.id, targets, lookups: [], skipped: [] };
+    }
+  }
   if (eventName === 'DeleteFlowLogs') {
     const lookup: Lookup = { kind: 'vpcs', account: env.account, region: env.region, trigger };
     return { kind: 'targets', eventId: env.id, targets: [], lookups: [lookup], skipped: [] };

@@ -1,6 +1,6 @@
 import type { AclGrant, IngressRule, Source } from '@reflex/core';
 import { ALL_USERS, AUTHENTICATED_USERS } from '@reflex/core';
-import { items, list, obj, str } from './json.js';
+import { items, list, obj, str, text } from './json.js';
 
 /**
  * What an event claims was changed, normalised from the shapes real events use. Reflex never acts on
@@ -21,7 +21,7 @@ const PERMISSIONS = new Set(['FULL_CONTROL', 'READ', 'WRITE', 'READ_ACP', 'WRITE
 export function grantsFromRequest(request: unknown): AclGrant[] {
   const r = obj(request) ?? {};
   const out: AclGrant[] = [];
-  for (const canned of list(r['x-amz-acl'])) out.push(...(CANNED[String(canned)] ?? []));
+  for (const canned of list(r['x-amz-acl'])) out.push(...(CANNED[text(canned) ?? ''] ?? []));
   const acl = obj(obj(r.AccessControlPolicy)?.AccessControlList);
   for (const raw of list(acl?.Grant)) {
     const g = obj(raw);
@@ -66,9 +66,9 @@ export function ingressFromRequest(request: unknown): IngressRule[] {
         ...items(p.ipv6Ranges).map((x) => cidr(obj(x)?.cidrIpv6 ?? x)),
         ...items(p.prefixListIds).map((x) => ({
           kind: 'prefix-list' as const,
-          value: String(obj(x)?.prefixListId ?? ''),
+          value: text(obj(x)?.prefixListId) ?? '',
         })),
-        ...items(p.groups).map((x) => ({ kind: 'security-group' as const, value: String(obj(x)?.groupId ?? '') })),
+        ...items(p.groups).map((x) => ({ kind: 'security-group' as const, value: text(obj(x)?.groupId) ?? '' })),
       ].filter((s): s is Source => s !== null && s.value !== '');
       return rule(p.ipProtocol, p.fromPort, p.toPort, sources);
     });
@@ -108,6 +108,18 @@ export function isWorld(source: Source): boolean {
   return source.kind === 'cidr' && /\/0$/.test(source.value);
 }
 
+/**
+ * The world-open rules an event's request claims, for logs: never a throw, whatever the event holds (the claims
+ * are read outside the parser, so they guard themselves: a shape nobody foresaw yields no claim).
+ */
+export function claimsOf(event: unknown): string[] {
+  try {
+    return describeClaims(ingressFromRequest(obj(obj(event)?.detail)?.requestParameters));
+  } catch {
+    return [];
+  }
+}
+
 /** One line per claimed world-open rule, for logs. */
 export function describeClaims(rules: IngressRule[]): string[] {
   return rules.flatMap((r) =>
@@ -125,10 +137,10 @@ function cidr(value: unknown): Source | null {
 }
 
 function rule(protocol: unknown, from: unknown, to: unknown, sources: Source[]): IngressRule {
-  const p = String(protocol ?? '-1');
+  const p = text(protocol) ?? '-1';
   const named = { '-1': 'all', '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6' }[p] ?? p.toLowerCase();
-  const f = Number(from);
-  const t = Number(to ?? from);
+  const f = Number(text(from));
+  const t = Number(text(to) ?? text(from));
   const ports = named === 'all' || !Number.isInteger(f) || f < 0 ? [] : [{ from: f, to: Number.isInteger(t) ? t : f }];
   return { id: '', direction: 'inbound', access: 'allow', protocol: named, ports, sources };
 }

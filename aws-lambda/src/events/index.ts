@@ -8,7 +8,14 @@ export { actorOf } from './actor.js';
 export { S3_ACCOUNT_CALLS, S3_BUCKET_CALLS } from './cloudtrail.js';
 export { CONFIG_RULES, managedRuleOf, refFromConfig } from './config.js';
 export { partitionOf, readEnvelope } from './envelope.js';
-export { describeClaims, grantsFromRequest, ingressFromConfigItem, ingressFromRequest, isWorld } from './evidence.js';
+export {
+  claimsOf,
+  describeClaims,
+  grantsFromRequest,
+  ingressFromConfigItem,
+  ingressFromRequest,
+  isWorld,
+} from './evidence.js';
 export { controlOf, SECURITY_HUB_CONTROLS } from './securityhub.js';
 export type { Envelope, Lookup, ParsedEvent, Skipped } from './types.js';
 

@@ -27,3 +27,13 @@ export function items(value: unknown): unknown[] {
   if (o && Object.keys(o).length === 0) return [];
   return list(value);
 }
+
+/**
+ * A scalar as text: strings, finite numbers and booleans; undefined for anything else. `String(x)` on parsed JSON
+ * can throw (`{"toString": 1}` has no callable toString), so event values are never converted any other way.
+ */
+export function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return String(value);
+  return undefined;
+}

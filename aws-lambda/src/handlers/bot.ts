@@ -4,6 +4,7 @@ import {
   type AuditSink,
   type AuditStore,
   type BlastRadiusStore,
+  boundedDeep,
   type Clock,
   countByStatus,
   createTicketSinks,
@@ -321,7 +322,7 @@ export function finish(bot: Bot, report: Report, what: string): Report {
       counts,
       ...(sweep ? { listed: 'every outcome but compliant (counted only)' } : {}),
       ...(parts.length > 1 ? { part: `${i + 1}/${parts.length}` } : {}),
-      report: slim({ outcomes, ...(i === 0 && report.errors ? { errors: report.errors } : {}) }),
+      report: boundedDeep(slim({ outcomes, ...(i === 0 && report.errors ? { errors: report.errors } : {}) })),
     });
   });
   const transient = report.outcomes.filter((o) => o.transient);

@@ -8,9 +8,8 @@ import {
   type Target,
 } from '@reflex/core';
 import { isTransient } from '../errors.js';
-import { describeClaims, ingressFromRequest } from '../events/evidence.js';
+import { claimsOf } from '../events/evidence.js';
 import { parseEvent, partitionOf } from '../events/index.js';
-import { obj } from '../events/json.js';
 import type { Lookup } from '../events/types.js';
 import { resolveLookup, sweepTargets } from '../sweep.js';
 import {
@@ -84,7 +83,7 @@ export function createEventsHandler(deps: BotDeps = {}) {
         return finish(bot, report, 'sweep');
       }
       case 'targets': {
-        const claims = describeClaims(ingressFromRequest(obj(obj(event)?.detail)?.requestParameters));
+        const claims = claimsOf(event);
         if (claims.length > 0) bot.logger.info('reflex.event.claims', { eventId: parsed.eventId, claims });
         const resolved: Target[] = [];
         const problems: Outcome[] = [];

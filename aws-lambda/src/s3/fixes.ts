@@ -113,7 +113,8 @@ async function applyOne(s3: S3Client, fix: Fix, p: StoragePosture, leases?: Leas
       return { before: acl, after: { owner: acl.owner, grants: kept }, requestIds: requestIdOf(out) };
     }
     case 'enable-encryption': {
-      const kms = fix.algorithm.startsWith('aws:kms');
+      // S3 Bucket Keys serve SSE-KMS only: meaningless for SSE-S3, not supported with dual-layer (DSSE-KMS).
+      const kms = fix.algorithm === 'aws:kms';
       const config = {
         Rules: [
           {
@@ -121,7 +122,7 @@ async function applyOne(s3: S3Client, fix: Fix, p: StoragePosture, leases?: Leas
               SSEAlgorithm: fix.algorithm as ServerSideEncryption,
               ...(fix.keyId ? { KMSMasterKeyID: fix.keyId } : {}),
             },
-            // S3 Bucket Keys cut KMS requests (and cost) by ~99%; meaningless for SSE-S3.
+            // They cut KMS requests (and cost) by ~99%.
             BucketKeyEnabled: kms,
           },
         ],
@@ -241,7 +242,7 @@ function nextStatements(fixes: readonly Fix[], p: StoragePosture, current = p.pu
     }
   }
   const wantsHttps = fixes.some((f) => f.type === 'require-secure-transport');
-  if (wantsHttps && !requiresSecureTransport({ Statement: statements }))
+  if (wantsHttps && !requiresSecureTransport({ Statement: statements }, bucketArn(p)))
     statements = [...statements, secureTransportStatement(bucketArn(p))];
   return statements;
 }
@@ -378,7 +379,7 @@ export function describeBucketFix(fix: Fix, p: StoragePosture, plan: readonly Fi
     case 'enable-encryption': {
       const sse = { SSEAlgorithm: fix.algorithm, ...(fix.keyId ? { KMSMasterKeyID: fix.keyId } : {}) };
       const config = {
-        Rules: [{ ApplyServerSideEncryptionByDefault: sse, BucketKeyEnabled: fix.algorithm.startsWith('aws:kms') }],
+        Rules: [{ ApplyServerSideEncryptionByDefault: sse, BucketKeyEnabled: fix.algorithm === 'aws:kms' }],
       };
       return [
         {

@@ -172,7 +172,7 @@ async function readFacets(
       logging: logging ? toLogging(logging.LoggingEnabled) : (before?.logging ?? { enabled: false }),
       transport:
         document !== undefined
-          ? { httpsOnly: document ? requiresSecureTransport(document) : false }
+          ? { httpsOnly: document ? requiresSecureTransport(document, `arn:aws:s3:::${Bucket}`) : false }
           : (before?.transport ?? { httpsOnly: false }),
       tags: want('tags')
         ? Object.fromEntries((tags?.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))

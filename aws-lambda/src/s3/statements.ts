@@ -1,4 +1,4 @@
-import type { PolicyDocument, PolicyStatement } from '@reflex/core';
+import { globMatch, type PolicyDocument, type PolicyStatement } from '@reflex/core';
 
 /** The bucket-policy statements Reflex writes, and how it recognises them (or their equivalent) when present. */
 
@@ -19,17 +19,42 @@ export function secureTransportStatement(bucketArn: string): PolicyStatement {
 
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
-/** A Deny of s3 actions to everyone when aws:SecureTransport is false (how AWS documents "HTTPS only"). */
-export function requiresSecureTransport(doc: PolicyDocument): boolean {
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A Deny of all s3 actions to everyone when aws:SecureTransport is false (how AWS documents "HTTPS only"), on the
+ * bucket and its objects when the bucket is named. Conditions in a statement are ANDed, so any other condition
+ * (`StringEquals aws:SourceVpce`, a second key under Bool) narrows the Deny to some requests: not HTTPS-only.
+ * BoolIfExists is the same here, aws:SecureTransport being in every request. An `s3:TlsVersion` Deny does not
+ * count: a plain-HTTP request has no TLS version, and NumericLessThan on an absent key is false.
+ */
+export function requiresSecureTransport(doc: PolicyDocument, bucketArn?: string): boolean {
   return doc.Statement.some((s) => {
-    if (s.Effect !== 'Deny') return false;
+    if (s.Effect !== 'Deny' || s.NotPrincipal !== undefined) return false;
     const everyone = s.Principal === '*' || asList((s.Principal as { AWS?: unknown } | undefined)?.AWS).includes('*');
     if (!everyone) return false;
     const actions = asList(s.Action).map(String);
     if (!actions.some((a) => a === 's3:*' || a === '*')) return false;
-    const bool = Object.entries(s.Condition ?? {}).find(([op]) => op.toLowerCase() === 'bool')?.[1];
-    const value = bool && Object.entries(bool).find(([k]) => k.toLowerCase() === 'aws:securetransport')?.[1];
-    return asList(value).map(String).includes('false');
+    if (bucketArn !== undefined) {
+      const resources = asList(s.Resource).map(String);
+      const covers = (arn: string) => resources.some((r) => globMatch(r, arn));
+      if (!covers(bucketArn) || !covers(`${bucketArn}/any-object`)) return false;
+    }
+    if (!isRecord(s.Condition)) return false;
+    const conditions = Object.entries(s.Condition).flatMap(([op, entries]) =>
+      isRecord(entries)
+        ? Object.entries(entries).map(([key, value]) => ({ op: op.toLowerCase(), key, value }))
+        : [{ op, key: '', value: undefined }],
+    );
+    return (
+      conditions.length > 0 &&
+      conditions.every(
+        (c) =>
+          (c.op === 'bool' || c.op === 'boolifexists') &&
+          c.key.toLowerCase() === 'aws:securetransport' &&
+          asList(c.value).map(String).includes('false'),
+      )
+    );
   });
 }
 

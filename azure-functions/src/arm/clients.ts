@@ -1,4 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+import { armErrorStatusPolicy } from './errors.js';
 import {
   type ArmClientOptions,
   type ArmMonitor,
@@ -90,7 +91,8 @@ export class ArmClientCache {
       const options: ArmClientOptions = {
         endpoint,
         credentials: { scopes: [scope] },
-        ...(additionalPolicies ? { additionalPolicies } : {}),
+        // Ours first: outermost, it sees each call's last answer, after the SDK's retries.
+        additionalPolicies: [{ policy: armErrorStatusPolicy, position: 'perCall' }, ...(additionalPolicies ?? [])],
         retryOptions: { maxRetries: this.connection.maxRetries ?? ARM_MAX_RETRIES },
         userAgentOptions: { userAgentPrefix: 'reflex-azure' },
       };

@@ -1,4 +1,12 @@
-import { formatArmId, parseArmId, type ResourceRef, ResourceTypes, type RuleName, refFromArmId } from '@reflex/core';
+import {
+  errorMessage,
+  formatArmId,
+  parseArmId,
+  type ResourceRef,
+  ResourceTypes,
+  type RuleName,
+  refFromArmId,
+} from '@reflex/core';
 
 export type Governed = { ok: true; ref: ResourceRef } | { ok: false; reason: string };
 
@@ -15,12 +23,15 @@ export const FLOW_LOG = 'microsoft.network/networkwatchers/flowlogs';
  * not governed, with the reason.
  */
 export function governedResource(id: string): Governed {
-  let arm: ReturnType<typeof parseArmId>;
   try {
-    arm = parseArmId(id);
+    return governedOf(parseArmId(id));
   } catch (err) {
-    return { ok: false, reason: (err as Error).message };
+    // A malformed id, or a name no Azure resource can have (names.ts): refused as bad input, nothing called.
+    return { ok: false, reason: errorMessage(err) };
   }
+}
+
+function governedOf(arm: ReturnType<typeof parseArmId>): Governed {
   // An extension resource (a diagnostic setting) stands for the resource it extends.
   if (arm.parent) return governedResource(arm.parent);
   const type = arm.type.toLowerCase();

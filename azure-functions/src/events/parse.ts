@@ -68,8 +68,12 @@ function trigger(e: GridEvent, source: Trigger['source'], extra: Partial<Trigger
 
 function resourceEvent(e: GridEvent, isDelete: boolean, ignore: (r: string) => EventVerdict): EventVerdict {
   const d = e.data;
-  const uri = asString(d['resourceUri']) ?? asString(asObject(d['authorization'])?.['scope']) ?? e.subject;
+  const written = asString(d['resourceUri']) ?? asString(asObject(d['authorization'])?.['scope']) ?? e.subject;
   const operation = asString(d['operationName']) ?? asString(asObject(d['authorization'])?.['action']) ?? '';
+  // Tags written through the Tags API (Tag Contributor's way) land on `<resource>/providers/Microsoft.Resources/
+  // tags/default`: the resource is judged on every rule, and the caller is who set its tags (an exemption among them).
+  const tagScope = /^(.+)\/providers\/microsoft\.resources\/tags\/default$/i.exec(written ?? '');
+  const uri = tagScope ? tagScope[1]! : written;
   // Published samples have carried failure data inside success-typed events: trust a stated failure.
   const status = asString(d['status']);
   if (status && !/^succeeded$/i.test(status)) return ignore(`${e.type} with status ${status}: nothing was written`);
@@ -83,7 +87,7 @@ function resourceEvent(e: GridEvent, isDelete: boolean, ignore: (r: string) => E
   if (!governed.ok) return ignore(governed.reason);
   const caller = callerOf(d);
   // The method ARM was called with: a PATCH updates, only a PUT can create (see rulesForChange).
-  const rules = rulesForChange(uri, asString(asObject(d['httpRequest'])?.['method']));
+  const rules = tagScope ? undefined : rulesForChange(uri, asString(asObject(d['httpRequest'])?.['method']));
   return {
     kind: 'targets',
     eventId: e.id,
@@ -94,6 +98,7 @@ function resourceEvent(e: GridEvent, isDelete: boolean, ignore: (r: string) => E
         trigger: trigger(e, 'eventgrid', {
           ...caller,
           ...(operation ? { eventName: operation } : {}),
+          ...(tagScope ? { tagsWritten: 'all' as const } : {}),
         }),
         ...(rules ? { rules } : {}),
       },

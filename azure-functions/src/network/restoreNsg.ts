@@ -17,16 +17,24 @@ type RevokeAfter =
   | { updated: string; rule: SecurityRule }
   | { created: string; rule: SecurityRule };
 
+/** A rule containment moved off priority 100 to make room for the deny-all rule. */
+interface MovedRule {
+  rule: string;
+  priority: number;
+  document: Record<string, unknown>;
+}
 interface IsolateBefore {
   rule: string;
   existed: boolean;
   tag: string | null;
+  moved?: MovedRule;
 }
 interface IsolateAfter {
   rule: string;
   priority: number;
   document: Record<string, unknown>;
   tag: string;
+  moved?: MovedRule;
 }
 
 const READ_ONLY = new Set(['id', 'name', 'etag', 'type', 'provisioningState']);
@@ -162,6 +170,22 @@ function planIsolateUndo(
           onResponse: ids.capture,
         }),
       );
+  }
+  // A rule moved to make room goes back to its number once the deny-all rule has left it (written after it).
+  if (before.moved && after.moved) {
+    const movedNow = current.get(before.moved.rule.toLowerCase());
+    if (!movedNow) differences.push(`rule ${before.moved.rule} (moved by the containment) no longer exists`);
+    else if (!sameValue(ruleShape(movedNow), after.moved.document))
+      differences.push(...differencesFrom(`rule ${before.moved.rule}`, ruleShape(movedNow), after.moved.document));
+    else {
+      const back = { ...writableRule(movedNow), priority: before.moved.priority };
+      writes.push(() =>
+        clients.network.securityRules.createOrUpdate(resourceGroup, nsg, movedNow.name!, back, {
+          ...clients.lro,
+          onResponse: ids.capture,
+        }),
+      );
+    }
   }
   const tag = nsgDoc.tags?.[CONTAINED_TAG];
   if (tag !== undefined && tag !== after.tag && tag !== before.tag) {

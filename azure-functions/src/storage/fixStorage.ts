@@ -5,6 +5,7 @@ import {
   type Step,
   type StepSettlement,
   type StoragePosture,
+  tlsToRaise,
   UnsupportedResourceError,
 } from '@reflex/core';
 import type { ArmClients } from '../arm/clients.js';
@@ -33,10 +34,19 @@ export function withSdkPropertyMarkers(patch: StorageAccountUpdateParameters): S
   );
 }
 
-function accountPatchFor(fix: Fix): StorageAccountUpdateParameters {
+/** The TLS version a fix may write: the rule's, and never one below what the account has now. */
+function tlsOf(fix: Fix, p: StoragePosture): string | undefined {
+  return fix.type === 'require-secure-transport' && fix.minimumTls
+    ? tlsToRaise(p.transport.minimumTls, fix.minimumTls)
+    : undefined;
+}
+
+function accountPatchFor(fix: Fix, p: StoragePosture): StorageAccountUpdateParameters {
   if (fix.type === 'disallow-public-containers') return { allowBlobPublicAccess: false };
-  if (fix.type === 'require-secure-transport')
-    return { enableHttpsTrafficOnly: true, minimumTlsVersion: fix.minimumTls ?? 'TLS1_2' };
+  if (fix.type === 'require-secure-transport') {
+    const tls = tlsOf(fix, p);
+    return { enableHttpsTrafficOnly: true, ...(tls ? { minimumTlsVersion: tls } : {}) };
+  }
   return {};
 }
 
@@ -87,8 +97,10 @@ export function describeStorageFix(fix: Fix, p: StoragePosture): CallDescription
       return describeStorageContainment(p);
     case 'disallow-public-containers':
       return [update('--allow-blob-public-access', 'false')];
-    case 'require-secure-transport':
-      return [update('--https-only', 'true', '--min-tls-version', fix.minimumTls ?? 'TLS1_2')];
+    case 'require-secure-transport': {
+      const tls = tlsOf(fix, p);
+      return [update('--https-only', 'true', ...(tls ? ['--min-tls-version', tls] : []))];
+    }
     case 'set-container-access':
       return fix.containers.map((c) => ({
         api: `PATCH ${p.ref.id}/blobServices/default/containers/${c.name} (BlobContainers_Update) publicAccess=None`,
@@ -165,7 +177,10 @@ export async function applyStorageSteps(
 ): Promise<StepSettlement[]> {
   const { resourceGroup, account } = accountLocation(p.ref);
   const patchSteps = steps.filter((s) => ACCOUNT_PATCH_FIXES.has(s.fix.type));
-  const patch = Object.assign({}, ...patchSteps.map((s) => accountPatchFor(s.fix))) as StorageAccountUpdateParameters;
+  const patch = Object.assign(
+    {},
+    ...patchSteps.map((s) => accountPatchFor(s.fix, p)),
+  ) as StorageAccountUpdateParameters;
   const patchIds = new RequestIds();
   const accountPatch =
     patchSteps.length > 0

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
 import { acquireBlastRadius } from '../guardrails/blastRadius.js';
-import { checkExemption } from '../guardrails/exemption.js';
+import { type TagExemption, tagExemption } from '../guardrails/exemption.js';
 import { isLeaseBusy, withLease } from '../guardrails/lease.js';
 import {
   type AuditRecord,
@@ -158,6 +158,7 @@ async function judge(
   const outcomes: Outcome[] = [];
   const toTicket: (Decided & { reason: string })[] = [];
   const toEnforce: Decided[] = [];
+  const toExempt: (Decided & { reason: string; exemption: TagExemption })[] = [];
 
   for (const rule of rulesFor(posture)) {
     if (target.rules && !target.rules.includes(rule.name)) continue;
@@ -179,20 +180,11 @@ async function judge(
       continue;
     }
     const notes: string[] = [];
-    const ex = checkExemption(posture.tags, policy.exemptions.tag, rule.name, now, policy.exemptions.maxDays);
-    if (ex.state === 'active') {
-      outcomes.push({
-        ...base,
-        rule: rule.name,
-        finding,
-        status: 'exempt',
-        reason: `exempted by tag until ${ex.exemption.until.toISOString()}: ${ex.exemption.reason}`,
-      });
-      continue;
-    }
+    const ex = tagExemption(posture.tags, policy.exemptions, rule.name, now, trigger);
     if (ex.state === 'expired')
       notes.push(`exemption expired ${ex.exemption.until.toISOString()} (${ex.exemption.reason}); ignored`);
     if (ex.state === 'malformed') notes.push(`exemption ignored: ${ex.problem}`);
+    if (ex.state === 'refused') notes.push(ex.problem);
 
     const remediationId = `rem-${now.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
     const steps = finding.fixes.map((fix, i) => ({
@@ -203,6 +195,13 @@ async function judge(
       calls: [] as CallDescription[],
     }));
     const decided = { rule, finding, remediationId, steps, notes };
+    if (ex.state === 'active') {
+      // A tag anyone with tag-write access can set: reported and ticketed like the finding it hides, never silent.
+      const r = ex.record;
+      const reason = `exempted by tag ${r.tag} until ${r.until}: ${r.reason}${r.setBy ? ` (set by ${r.setBy})` : ''}`;
+      toExempt.push({ ...decided, reason, exemption: r });
+      continue;
+    }
 
     let why: string | undefined;
     if (steps.length === 0) why = 'no safe automatic fix: a human must act';
@@ -241,7 +240,8 @@ async function judge(
   }
 
   // Described once the whole plan is known: a command may write a document other rules' fixes write too.
-  const plan = [...toTicket, ...toEnforce].flatMap((d) => d.steps);
+  // An exempt finding's ticket shows its fix as it would be made beside the others.
+  const plan = [...toTicket, ...toEnforce, ...toExempt].flatMap((d) => d.steps);
   for (const step of plan)
     step.calls = ports.adapter.describe(
       step.fix,
@@ -249,7 +249,7 @@ async function judge(
       plan.map((s) => s.fix),
     );
 
-  const [ticketed, { outcomes: enforced, after }] = await Promise.all([
+  const [ticketed, { outcomes: enforced, after }, exempted] = await Promise.all([
     Promise.all(toTicket.map((d) => fileTicket(d, target, policy, ports, now))),
     enforce(
       toEnforce,
@@ -258,6 +258,19 @@ async function judge(
       policy,
       ports,
       outcomes.flatMap((o) => (o.status === 'compliant' && o.rule ? [o.rule] : [])),
+    ),
+    Promise.all(
+      toExempt.map(async (d): Promise<Outcome> => {
+        const o = await fileTicket(d, target, policy, ports, now);
+        const failed = o.status === 'failed' ? [o.reason.slice(d.reason.length + 2)] : [];
+        return {
+          ...o,
+          status: 'exempt',
+          reason: d.reason,
+          exemption: d.exemption,
+          notes: [...(o.notes ?? []), ...failed],
+        };
+      }),
     ),
   ]);
   // Verify every rule that reads what was written, not only the ones fixed: a rule compliant before the write and
@@ -277,7 +290,7 @@ async function judge(
           : o;
       })
     : outcomes;
-  const all = [...verified, ...ticketed, ...enforced];
+  const all = [...verified, ...ticketed, ...enforced, ...exempted];
   await resolveTickets(all, ports);
   return all;
 }

@@ -1,5 +1,6 @@
-import type { RuleName, Tags } from '../model/index.js';
+import type { RuleName, Tags, Trigger } from '../model/index.js';
 import { RULE_NAMES } from '../model/index.js';
+import type { Policy } from '../policy/schema.js';
 
 /** A parsed `reflex:exempt` tag: `openIngress,publicStorage; reason=INC-123 load test; until=2026-12-31`. */
 export interface Exemption {
@@ -54,4 +55,58 @@ export function checkExemption(tags: Tags, tagKey: string, rule: RuleName, now: 
   if (parsed.rules !== 'all' && !parsed.rules.includes(rule)) return { state: 'not-for-rule', exemption: parsed };
   if (parsed.until.getTime() < now.getTime()) return { state: 'expired', exemption: parsed };
   return { state: 'active', exemption: parsed };
+}
+
+/** An exemption tag as the outcome records it. */
+export interface TagExemption {
+  tag: string;
+  value: string;
+  until: string;
+  reason: string;
+  /** The actor of the event whose call wrote the tag; absent when the event did not write it. */
+  setBy?: string;
+}
+
+export type TagExemptionCheck =
+  | Exclude<ExemptionCheck, { state: 'active' }>
+  | { state: 'active'; exemption: Exemption; record: TagExemption }
+  | { state: 'refused'; problem: string };
+
+/**
+ * The exemption tag for a rule, as the policy lets it count. A tag is an off switch anyone with tag-write access
+ * holds, so the policy may turn it off (`exemptions.tags: false`) or allow it for named rules only; a tag it
+ * refuses is reported, never honoured. An honoured one names who set it when the triggering event wrote it.
+ */
+export function tagExemption(
+  tags: Tags,
+  settings: Policy['exemptions'],
+  rule: RuleName,
+  now: Date,
+  trigger?: Trigger,
+): TagExemptionCheck {
+  const key = Object.keys(tags).find((k) => k.toLowerCase() === settings.tag.toLowerCase());
+  if (key === undefined) return { state: 'none' };
+  const allowed = settings.tags ?? true;
+  if (allowed === false)
+    return { state: 'refused', problem: `tag ${key} ignored: tag exemptions are off in the policy` };
+  if (allowed !== true && !allowed.rules.includes(rule))
+    return {
+      state: 'refused',
+      problem: `tag ${key} ignored: the policy allows tag exemptions only for ${allowed.rules.join(', ')}`,
+    };
+  const check = checkExemption(tags, settings.tag, rule, now, settings.maxDays);
+  if (check.state !== 'active') return check;
+  const written = trigger?.tagsWritten;
+  const setBy =
+    written === 'all' || written?.some((k) => k.toLowerCase() === key.toLowerCase()) ? trigger?.actor : undefined;
+  return {
+    ...check,
+    record: {
+      tag: key,
+      value: tags[key]!,
+      until: check.exemption.until.toISOString(),
+      reason: check.exemption.reason,
+      ...(setBy ? { setBy } : {}),
+    },
+  };
 }

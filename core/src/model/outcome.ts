@@ -23,6 +23,11 @@ export interface Trigger {
   reason?: string;
   /** Ask for a dry-run regardless of policy (manual `dryRun: true`). */
   dryRun?: boolean;
+  /**
+   * The event's call wrote tags on the resource: the keys it wrote, or `all` when it replaced the tag set without
+   * the event naming them. The actor of such an event is who set an exemption tag it carries.
+   */
+  tagsWritten?: string[] | 'all';
 }
 
 /** A resource to look at, and why. */
@@ -126,6 +131,8 @@ export interface Outcome {
   remediationId?: string;
   steps?: StepOutcome[];
   ticket?: { dedupeKey: string; ref?: string };
+  /** An exemption tag honoured (status `exempt`): the tag, its value, and who set it when the event shows it. */
+  exemption?: { tag: string; value: string; until: string; reason: string; setBy?: string };
   /** Notes that do not change the status: an expired exemption, a blast-radius trip. */
   notes?: string[];
   trigger: Trigger;

@@ -1,4 +1,5 @@
 import { MalformedResourceIdError } from '../errors.js';
+import { armNameProblem, awsNameProblem } from './names.js';
 
 export type Cloud = 'aws' | 'azure';
 
@@ -73,9 +74,6 @@ export function formatArn(a: Arn): string {
   return `arn:${a.partition}:${a.service}:${a.region}:${a.account}:${a.resource}`;
 }
 
-const S3_BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const SG_RE = /^sg-[0-9a-f]{8,17}$/;
-
 /**
  * Turns an ARN into a ResourceRef. S3 bucket ARNs carry no account or region, so the caller may
  * supply them from the event that named the bucket.
@@ -85,8 +83,13 @@ export function refFromArn(input: string, context: { account?: string; region?: 
   const base = { cloud: 'aws' as const, partition: a.partition, id: input };
   const account = a.account || context.account || '';
   const region = a.region || context.region || '';
+  const check = (kind: Parameters<typeof awsNameProblem>[0], name: string) => {
+    const problem = awsNameProblem(kind, name);
+    if (problem) throw new MalformedResourceIdError(input, problem);
+  };
+  if (account) check('account', account);
   if (a.service === 's3' && !a.resource.includes('/')) {
-    if (!S3_BUCKET_RE.test(a.resource)) throw new MalformedResourceIdError(input, 'not a valid bucket name');
+    check('bucket', a.resource);
     return { ...base, account, region, type: ResourceTypes.s3Bucket, name: a.resource };
   }
   if (a.service === 'ec2') {
@@ -98,11 +101,11 @@ export function refFromArn(input: string, context: { account?: string; region?: 
     }[kind ?? ''];
     if (!type || !name)
       throw new MalformedResourceIdError(input, `unsupported EC2 resource ${JSON.stringify(a.resource)}`);
-    if (type === ResourceTypes.securityGroup && !SG_RE.test(name))
-      throw new MalformedResourceIdError(input, 'not a valid security group id');
+    check(kind === 'security-group' ? 'securityGroup' : kind === 'instance' ? 'instance' : 'vpc', name);
     return { ...base, account, region, type, name };
   }
   if (a.service === 'cloudtrail' && a.resource.startsWith('trail/')) {
+    check('trail', a.resource.slice('trail/'.length));
     return { ...base, account, region, type: ResourceTypes.trail, name: a.resource.slice('trail/'.length) };
   }
   if (a.service === 'iam' && a.resource === 'root') {
@@ -200,6 +203,8 @@ const CANONICAL_ARM_TYPES = new Map(
 
 export function refFromArmId(input: string, context: { region?: string; partition?: string } = {}): ResourceRef {
   const id = parseArmId(input);
+  const problem = armNameProblem(id.type, id.names, id.resourceGroup);
+  if (problem) throw new MalformedResourceIdError(input, problem);
   return {
     cloud: 'azure',
     partition: context.partition ?? 'AzureCloud',

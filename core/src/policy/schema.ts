@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { RULE_NAMES } from '../model/finding.js';
 
 /** The policy file. Keys are the contract; the schema may grow around them. Objects are strict so typos are errors. */
 export const ModeSchema = z.enum(['enforce', 'dry-run', 'off']);
@@ -16,8 +17,14 @@ export const RulesSchema = z
     openIngress: z
       .object({
         ...RuleMode,
-        /** A source CIDR whose prefix is this short or shorter counts as open (0: only /0 is the world). */
-        openPrefixAtMost: z.number().int().min(0).max(32).default(0),
+        /**
+         * The sources of the inbound Allow rules reaching one port and protocol are open when together they cover
+         * at least this share of the public IPv4 (or IPv6) address space. Private, CGNAT, loopback, link-local,
+         * ULA and other special-purpose ranges never count. 0.01: about 37 million IPv4 addresses, two /8s.
+         */
+        openShare: z.number().gt(0).max(1).default(0.01),
+        /** Deprecated: the same as openShare 2^-N (a /N's share of the space); the stricter of the two applies. */
+        openPrefixAtMost: z.number().int().min(0).max(32).optional(),
       })
       .strict(),
     unencryptedStorage: z
@@ -234,9 +241,15 @@ export const PolicySchema = z
         tag: z.string().min(1).default('reflex:exempt'),
         /** An exemption whose expiry is further away than this is treated as malformed. */
         maxDays: z.number().int().positive().default(90),
+        /**
+         * Whether the tag exempts at all. Anyone who can write tags can write it (on Azure, Tag Contributor):
+         * `false` turns tag exemptions off (the tag is then reported, never honoured); `{ rules: [...] }` honours
+         * it only for those rules. Protect the tag with an SCP / Azure Policy (README, "Exemptions").
+         */
+        tags: z.union([z.boolean(), z.object({ rules: z.array(z.enum(RULE_NAMES)).min(1) }).strict()]).default(true),
       })
       .strict()
-      .default({ tag: 'reflex:exempt', maxDays: 90 }),
+      .default({ tag: 'reflex:exempt', maxDays: 90, tags: true }),
     blastRadius: z
       .object({ limit: z.number().int().min(0).default(25), windowMinutes: z.number().int().positive().default(60) })
       .strict()

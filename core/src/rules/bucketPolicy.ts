@@ -5,15 +5,23 @@ import type { PolicyStatement } from '../model/posture.js';
  * public" in the S3 Block Public Access docs) with the facts decidable from the document alone:
  *
  * 1. Only `Allow` statements can be public.
- * 2. `NotPrincipal` in an Allow grants to everyone not named: public.
- * 3. A Principal of `*`, `{"AWS": "*"}` (or a list containing `*`) is public ...
- * 4. ... unless a Condition pins it to fixed, non-wildcard values of a key that names a non-public
- *    party: aws:SourceVpc, aws:SourceVpce, aws:PrincipalOrgID, aws:SourceAccount, aws:PrincipalAccount,
+ * 2. A Principal of `*`, `{"AWS": "*"}` (or a list containing `*`), or a `NotPrincipal` (everyone not named)
+ *    grants to everyone ...
+ * 3. ... which is public unless a Condition pins it to fixed, non-wildcard values of a key that names a
+ *    non-public party: aws:SourceVpc, aws:SourceVpce, aws:PrincipalOrgID, aws:SourceAccount, aws:PrincipalAccount,
  *    aws:SourceArn, aws:SourceOwner, aws:PrincipalArn, aws:userid, s3:DataAccessPointArn,
  *    s3:DataAccessPointAccount, or aws:SourceIp with ranges no wider than /8 (IPv4) or /32 (IPv6).
- *    Only positive operators pin (StringEquals, StringLike without wildcards, ArnEquals, ArnLike without
- *    wildcards, IpAddress); `...IfExists` and negated operators do not, since a request without the key,
- *    or with any other value, still passes.
+ *
+ * Which operators pin, per the IAM User Guide ("IAM JSON policy elements: Condition operators", and
+ * "Single-valued vs. multivalued context keys", docs.aws.amazon.com/IAM/latest/UserGuide/):
+ * - A key absent from the request makes a positive operator false: StringEquals, StringEqualsIgnoreCase,
+ *   StringLike, ArnEquals, ArnLike, IpAddress pin (so does `ForAnyValue:` on them: false with no value).
+ * - Negated operators (StringNotEquals, ArnNotLike, NotIpAddress...) are true when the key is absent and for every
+ *   other value: they never pin.
+ * - `...IfExists` is true when the key is absent, and `ForAllValues:` "also returns true if there are no context
+ *   keys in the request" (aws:SourceVpce is absent from any request not made through a VPC endpoint): neither
+ *   pins, unless the same statement also requires the key with `Null: {key: "false"}` (conditions are ANDed).
+ * - `Null` and `Bool` (aws:SecureTransport among them) say nothing about who asks: they never pin.
  */
 const RESTRICTING_KEYS = new Set(
   [
@@ -38,8 +46,7 @@ const POSITIVE_OPERATORS = new Set(
 
 export function isPublicStatement(s: PolicyStatement): boolean {
   if (s.Effect !== 'Allow') return false;
-  if (s.NotPrincipal !== undefined) return true;
-  if (!grantsToEveryone(s.Principal)) return false;
+  if (s.NotPrincipal === undefined && !grantsToEveryone(s.Principal)) return false;
   return !restrictedByCondition(s.Condition);
 }
 
@@ -53,14 +60,36 @@ function grantsToEveryone(principal: unknown): boolean {
   return false;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const valuesOf = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).map(String);
+
+/** Keys the statement requires to be in the request: `Null: {key: "false"}`. */
+function requiredKeys(condition: Record<string, unknown>): Set<string> {
+  const out = new Set<string>();
+  for (const [operator, entries] of Object.entries(condition)) {
+    if (operator.toLowerCase() !== 'null' || !isRecord(entries)) continue;
+    for (const [key, value] of Object.entries(entries)) {
+      const values = valuesOf(value);
+      if (values.length > 0 && values.every((v) => v.toLowerCase() === 'false')) out.add(key.toLowerCase());
+    }
+  }
+  return out;
+}
+
 function restrictedByCondition(condition: PolicyStatement['Condition']): boolean {
-  if (!condition) return false;
+  if (!isRecord(condition)) return false;
+  const required = requiredKeys(condition);
   for (const [rawOperator, entries] of Object.entries(condition)) {
-    const operator = rawOperator.replace(/^For(AllValues|AnyValue):/i, '').toLowerCase();
-    if (!POSITIVE_OPERATORS.has(operator) || !entries) continue;
+    const match = /^(?:(forallvalues|foranyvalue):)?(.*?)(ifexists)?$/i.exec(rawOperator);
+    const set = match?.[1]?.toLowerCase();
+    const operator = (match?.[2] ?? '').toLowerCase();
+    const ifExists = match?.[3] !== undefined;
+    if (!POSITIVE_OPERATORS.has(operator) || !isRecord(entries)) continue;
     for (const [rawKey, value] of Object.entries(entries)) {
       const key = rawKey.toLowerCase();
-      const values = (Array.isArray(value) ? value : [value]).map(String);
+      // True without the key in the request: pins only where the statement also demands the key.
+      if ((set === 'forallvalues' || ifExists) && !required.has(key)) continue;
+      const values = valuesOf(value);
       if (values.length === 0) continue;
       if (key === 'aws:sourceip' && operator === 'ipaddress' && values.every(isNarrowCidr)) return true;
       if (RESTRICTING_KEYS.has(key) && values.every(isFixedValue)) return true;

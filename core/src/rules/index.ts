@@ -11,9 +11,10 @@ import { insecureTransport, storageWithoutLogging, unencryptedStorage } from './
 import type { Rule } from './types.js';
 
 export { isPublicStatement } from './bucketPolicy.js';
-export { describeRule, isOpenSource, planIngressChange, publicPorts } from './openIngress.js';
+export { describeRule, isOpenSource, openShareOf, openSources, planIngressChange, publicPorts } from './openIngress.js';
 export * from './ports.js';
 export { ALL_USERS, AUTHENTICATED_USERS, BLOCK_ALL, isPublicGrant } from './publicStorage.js';
+export { tlsToRaise } from './storageSettings.js';
 export type { Rule } from './types.js';
 
 export const RULES: readonly Rule[] = [

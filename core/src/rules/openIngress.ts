@@ -2,21 +2,99 @@ import type { FirewallPosture, IngressChange, IngressRule, PortRange, Source } f
 import { globMatch } from '../policy/match.js';
 import type { Policy } from '../policy/schema.js';
 import { covers, formatRanges, intersect, parsePortSpec, rulePorts, sameRanges } from './ports.js';
+import { parseNetwork, publicPart, publicShare } from './publicAddresses.js';
 import type { Rule } from './types.js';
 
 const OPEN_NAMES = new Set(['*', 'any', 'internet']);
 /** Ports whose exposure is an incident on its own: remote admin, databases, caches. */
 const SENSITIVE_PORTS = [22, 23, 3389, 5985, 5986, 1433, 3306, 5432, 6379, 9200, 11211, 27017];
+const DEFAULT_OPEN_SHARE = 0.01;
 
-/** Is this source the whole internet? `*`, `Any`, `Internet`, and any CIDR as wide as the policy calls open. */
+/** The share of the public address space from which a rule set counts as open to the internet. */
+export function openShareOf(policy: Policy): number {
+  const cfg = policy.rules.openIngress;
+  const share = cfg?.openShare ?? DEFAULT_OPEN_SHARE;
+  return cfg?.openPrefixAtMost === undefined ? share : Math.min(share, 2 ** -cfg.openPrefixAtMost);
+}
+
+/** A CIDR source the policy does not allow-list, strictly parsed; undefined for anything else. */
+function networkOf(src: Source, policy: Policy) {
+  if (src.kind !== 'cidr' || policy.allow.cidrs.includes(src.value)) return undefined;
+  return parseNetwork(src.value);
+}
+
+/**
+ * Is this source, alone, the internet? `*`, `Any`, `Internet`, and a CIDR covering at least the policy's share of
+ * the public address space (10.0.0.0/8 or fc00::/7 cover none of it, however wide).
+ */
 export function isOpenSource(src: Source, policy: Policy): boolean {
   if (src.kind === 'any' || src.kind === 'service-tag') return OPEN_NAMES.has(src.value.toLowerCase());
-  if (src.kind !== 'cidr') return false;
-  if (policy.allow.cidrs.includes(src.value)) return false;
-  const slash = src.value.lastIndexOf('/');
-  if (slash < 0) return OPEN_NAMES.has(src.value.toLowerCase());
-  const bits = Number(src.value.slice(slash + 1));
-  return Number.isInteger(bits) && bits <= (policy.rules.openIngress?.openPrefixAtMost ?? 0);
+  if (src.kind !== 'cidr' || policy.allow.cidrs.includes(src.value)) return false;
+  const network = parseNetwork(src.value);
+  // Not an address: only a scrubbed world (`x.x.x.x/0`, as in published samples) or a name is the world.
+  if (!network) return src.value.endsWith('/0') || OPEN_NAMES.has(src.value.toLowerCase());
+  return publicShare(network.family, publicPart(network)) >= openShareOf(policy);
+}
+
+/** The traffic keys two rules can share: a protocol, and for TCP/UDP one port. */
+function protocolsOf(rule: IngressRule, present: ReadonlySet<string>): string[] {
+  const p = rule.protocol.toLowerCase();
+  return p === 'all' ? [...present] : [p];
+}
+
+/**
+ * The sources that are open: each one open alone (above), and every public CIDR source of the inbound Allow rules
+ * that, on one protocol and port, together cover the policy's share of the public space. `0.0.0.0/1` and
+ * `128.0.0.0/1` in two rules for port 22 are the world split in two, and both go. Other sources stay.
+ */
+export function openSources(rules: readonly IngressRule[], policy: Policy): Set<Source> {
+  const open = new Set<Source>();
+  const threshold = openShareOf(policy);
+  const candidates: { rule: IngressRule; src: Source; family: 4 | 6; parts: string[]; share: number }[] = [];
+  for (const rule of rules) {
+    if (rule.direction !== 'inbound' || rule.access !== 'allow') continue;
+    for (const src of rule.sources) {
+      if (isOpenSource(src, policy)) {
+        open.add(src);
+        continue;
+      }
+      const network = networkOf(src, policy);
+      if (!network) continue;
+      const parts = publicPart(network);
+      if (parts.length > 0)
+        candidates.push({ rule, src, family: network.family, parts, share: publicShare(network.family, parts) });
+    }
+  }
+  for (const family of [4, 6] as const) {
+    const mine = candidates.filter((c) => c.family === family);
+    // Shares add up to at least their union: below the threshold in sum, no port can reach it.
+    if (mine.reduce((sum, c) => sum + c.share, 0) < threshold) continue;
+    const protocols = new Set(mine.map((c) => c.rule.protocol.toLowerCase()).filter((p) => p !== 'all'));
+    for (const p of ['tcp', 'udp']) protocols.add(p);
+    for (const protocol of protocols) {
+      const on = mine.filter((c) => protocolsOf(c.rule, protocols).includes(protocol));
+      const ported = protocol === 'tcp' || protocol === 'udp';
+      // Each port range where the set of rules reaching it is the same, checked once at its first port.
+      const starts = ported
+        ? [...new Set(on.flatMap((c) => rulePorts(c.rule.ports).flatMap((r) => [r.from, r.to + 1])))]
+            .filter((port) => port <= 65535)
+            .sort((a, b) => a - b)
+        : [0];
+      for (const port of starts) {
+        const reaching = ported ? on.filter((c) => covers(rulePorts(c.rule.ports), port)) : on;
+        if (reaching.reduce((sum, c) => sum + c.share, 0) < threshold) continue;
+        if (
+          publicShare(
+            family,
+            reaching.flatMap((c) => c.parts),
+          ) < threshold
+        )
+          continue;
+        for (const c of reaching) open.add(c.src);
+      }
+    }
+  }
+  return open;
 }
 
 /** Ports the policy lets this resource keep open to the world, per protocol. */
@@ -37,11 +115,12 @@ export function planIngressChange(
   rule: IngressRule,
   policy: Policy,
   allowed: Record<'tcp' | 'udp', PortRange[]>,
+  isOpen: (s: Source) => boolean = (s) => isOpenSource(s, policy),
 ): IngressChange | null {
   if (rule.direction !== 'inbound' || rule.access !== 'allow') return null;
-  const open = rule.sources.filter((s) => isOpenSource(s, policy));
+  const open = rule.sources.filter(isOpen);
   if (open.length === 0) return null;
-  const kept = rule.sources.filter((s) => !isOpenSource(s, policy));
+  const kept = rule.sources.filter((s) => !isOpen(s));
   const after: IngressRule[] = [];
   if (kept.length > 0) after.push({ ...rule, sources: kept });
   const protocols: ('tcp' | 'udp')[] =
@@ -84,15 +163,17 @@ export const openIngress: Rule<FirewallPosture> = {
   appliesTo: 'firewall',
   severity: 'critical',
   description:
-    'Inbound Allow rules whose source is the whole internet (0.0.0.0/0, ::/0, and on Azure *, Any, Internet). ' +
+    'Inbound Allow rules open to the internet: 0.0.0.0/0, ::/0 (Azure also *, Any, Internet), and public CIDRs ' +
+    'reaching together, on one port, 1% (openShare) of public addresses. ' +
     'The open source is removed; other sources, egress, Deny rules, prefix lists and group references are never ' +
     'touched. Ports the policy marks public-facing for the resource (allow.publicIngress) stay open, narrowed to ' +
     'exactly those ports. AWS: one RevokeSecurityGroupIngress naming the exact permissions. Azure: the rule is deleted, or updated ' +
     'in place when it keeps other prefixes or an allowed port; never closed by adding a competing rule.',
   evaluate(p, policy) {
     const allowed = publicPorts(policy, p.ref);
+    const open = openSources(p.rules, policy);
     const changes = p.rules
-      .map((r) => planIngressChange(r, policy, allowed))
+      .map((r) => planIngressChange(r, policy, allowed, (s) => open.has(s)))
       .filter((c): c is IngressChange => c !== null);
     if (changes.length === 0) return null;
     const sensitive = changes.some((c) => {

@@ -29,7 +29,15 @@ export const unencryptedStorage: Rule<StoragePosture> = {
           p.encryption.enabled ? `encrypted with ${p.encryption.algorithm}` : 'no default encryption configuration',
         ],
         fixes: [
-          { type: 'enable-encryption', algorithm: want.algorithm, ...(want.kmsKeyId ? { keyId: want.kmsKeyId } : {}) },
+          {
+            type: 'enable-encryption',
+            // Dual-layer KMS already on stays dual-layer when only its key is wrong: a fix never lowers a setting.
+            algorithm:
+              want.algorithm === 'aws:kms' && p.encryption.algorithm === 'aws:kms:dsse'
+                ? 'aws:kms:dsse'
+                : want.algorithm,
+            ...(want.kmsKeyId ? { keyId: want.kmsKeyId } : {}),
+          },
         ],
       };
     }
@@ -96,6 +104,17 @@ export const storageWithoutLogging: Rule<StoragePosture> = {
 
 const TLS_ORDER = ['TLS1_0', 'TLS1_1', 'TLS1_2', 'TLS1_3'];
 
+/**
+ * The minimum TLS version the fix writes, or undefined when the current one must stay: already as strict as the
+ * policy or stricter (TLS1_3 under a TLS1_2 policy), or a value this code does not know (a newer version is never
+ * lowered to an older one it does understand).
+ */
+export function tlsToRaise(current: string | undefined, policyMinimum: string): string | undefined {
+  const rank = TLS_ORDER.indexOf(current ?? 'TLS1_0');
+  if (rank < 0) return undefined;
+  return rank < TLS_ORDER.indexOf(policyMinimum) ? policyMinimum : undefined;
+}
+
 /** Plain HTTP allowed, or TLS older than the policy minimum. */
 export const insecureTransport: Rule<StoragePosture> = {
   name: 'insecureTransport',
@@ -103,16 +122,15 @@ export const insecureTransport: Rule<StoragePosture> = {
   severity: 'medium',
   description:
     'Storage that accepts plain HTTP or old TLS. Azure: supportsHttpsTrafficOnly=true and minimumTlsVersion ' +
-    '(TLS1_2 by default) in one PATCH. AWS: adds a bucket-policy statement denying requests where ' +
-    'aws:SecureTransport is false, keeping every other statement.',
+    '(TLS1_2 by default; a stricter one is kept) in one PATCH. AWS: adds a bucket-policy statement denying requests ' +
+    'where aws:SecureTransport is false, keeping every other statement.',
   evaluate(p, policy) {
     const min = policy.rules.insecureTransport?.minimumTls ?? 'TLS1_2';
     const evidence: string[] = [];
     if (!p.transport.httpsOnly)
       evidence.push(p.ref.cloud === 'aws' ? 'no policy statement denies non-TLS requests' : 'HTTP traffic is allowed');
-    if (p.ref.cloud === 'azure' && TLS_ORDER.indexOf(p.transport.minimumTls ?? 'TLS1_0') < TLS_ORDER.indexOf(min)) {
-      evidence.push(`minimum TLS version is ${p.transport.minimumTls ?? 'unset (TLS1_0)'}`);
-    }
+    const raise = p.ref.cloud === 'azure' ? tlsToRaise(p.transport.minimumTls, min) : undefined;
+    if (raise) evidence.push(`minimum TLS version is ${p.transport.minimumTls ?? 'unset (TLS1_0)'}`);
     if (evidence.length === 0) return null;
     return {
       rule: 'insecureTransport',
@@ -120,7 +138,7 @@ export const insecureTransport: Rule<StoragePosture> = {
       severity: 'medium',
       title: `${p.ref.name} accepts insecure transport`,
       evidence,
-      fixes: [{ type: 'require-secure-transport', ...(p.ref.cloud === 'azure' ? { minimumTls: min } : {}) }],
+      fixes: [{ type: 'require-secure-transport', ...(raise ? { minimumTls: raise } : {}) }],
     };
   },
 };

@@ -32,6 +32,9 @@ export const CLOUDTRAIL_CALLS: readonly CloudTrailService[] = [
       PutBucketLogging: 'bucket',
       PutBucketOwnershipControls: 'bucket',
       DeleteBucketOwnershipControls: 'bucket',
+      // Tags can exempt a bucket: a tag write is judged, so the exemption is reported with who set it.
+      PutBucketTagging: 'bucket',
+      DeleteBucketTagging: 'bucket',
       // Account-level Block Public Access (S3 Control); CloudTrail names them with or without "Account".
       PutAccountPublicAccessBlock: 'account',
       DeleteAccountPublicAccessBlock: 'account',
@@ -48,6 +51,9 @@ export const CLOUDTRAIL_CALLS: readonly CloudTrailService[] = [
       AuthorizeSecurityGroupIngress: 'security-group',
       ModifySecurityGroupRules: 'security-group',
       UpdateSecurityGroupRuleDescriptionsIngress: 'security-group',
+      // An exemption tag set on (or removed from) a group.
+      CreateTags: 'security-group',
+      DeleteTags: 'security-group',
       DeleteFlowLogs: 'vpc',
       DisableEbsEncryptionByDefault: 'account',
     },

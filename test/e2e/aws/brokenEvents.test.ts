@@ -76,4 +76,40 @@ describe('the events handler on broken events', () => {
     // Most mutants still name the bucket or the group: the bot did act on them.
     expect(acted).toBeGreaterThan(20);
   }, 120_000);
+
+  it('answers every published sample with {"toString": 1} in any one of its fields, never throws (issue 18, item 12)', async () => {
+    // Every rule off: what is under test is the handler up to the engine (parser, claims, lookups), for every path.
+    const { events } = handlers(world, policy({ mode: 'off' }));
+    const poison = JSON.parse('{"toString": 1, "valueOf": 1}') as unknown;
+    let answered = 0;
+    for (const [name, sample] of Object.entries(samples)) {
+      for (const path of pathsOf(sample)) {
+        const event = replaceAt(sample, path, poison);
+        const report = await events(event).catch((err: unknown) => {
+          throw new Error(`${name} at ${path.join('.') || '(root)'}: ${String(err)}`);
+        });
+        expect(report.outcomes.length + (report.errors?.length ?? 0)).toBeGreaterThan(0);
+        answered++;
+      }
+    }
+    expect(answered).toBeGreaterThan(1000);
+  }, 300_000);
 });
+
+function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  const children: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [i, v])
+    : value && typeof value === 'object'
+      ? Object.entries(value)
+      : [];
+  return [prefix, ...children.flatMap(([k, v]) => pathsOf(v, [...prefix, k]))];
+}
+
+function replaceAt(doc: unknown, path: (string | number)[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const copy = structuredClone(doc) as Record<string | number, unknown>;
+  let parent = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  parent[path[path.length - 1]!] = value;
+  return copy;
+}

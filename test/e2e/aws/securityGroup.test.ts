@@ -308,4 +308,31 @@ describe('security groups on moto, through the events handler', () => {
       { IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
     ]);
   });
+
+  it('the world split in halves (0.0.0.0/1 + 128.0.0.0/1, ::/1 + 8000::/1) on port 22 → revoked; 10.0.0.0/8 kept', async () => {
+    const ec2 = world.direct.ec2;
+    const split = (
+      await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'split-sg', Description: 'split world' }))
+    ).GroupId!;
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: split,
+        IpPermissions: [
+          {
+            IpProtocol: 'tcp',
+            FromPort: 22,
+            ToPort: 22,
+            IpRanges: [{ CidrIp: '0.0.0.0/1' }, { CidrIp: '128.0.0.0/1' }, { CidrIp: '10.0.0.0/8' }],
+            Ipv6Ranges: [{ CidrIpv6: '::/1' }, { CidrIpv6: '8000::/1' }, { CidrIpv6: 'fc00::/7' }],
+          },
+        ],
+      }),
+    );
+    const { events } = handlers(world, policy());
+    const report = await events(
+      fixture('cloudtrail-ec2-AuthorizeSecurityGroupIngress-console-items.json', { [FIXTURE_GROUP]: split }),
+    );
+    expect(open(report)?.status).toBe('fixed');
+    expect(await ingress(split)).toEqual(['tcp:22:10.0.0.0/8', 'tcp:22:fc00::/7']);
+  });
 });

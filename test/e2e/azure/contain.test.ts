@@ -120,13 +120,30 @@ describe('contain a network security group', () => {
     expect(rule.priority).toBe(102);
   });
 
-  it('refuses, changing nothing, when no free priority sits below the first Allow rule', async () => {
-    await nsgWith('nsg-tight', [inbound('web', 100)]);
+  it('an Allow rule at 100 (the first priority) moves to the lowest free number, the deny-all takes 100; undo puts it back', async () => {
+    // Issue 18 item 12: this NSG was refused before ("would still win over a deny-all rule").
+    const human = await nsgWith('nsg-tight', [
+      inbound('web', 100, { destinationPortRange: '443', description: 'public web' }),
+      inbound('ssh', 101, { destinationPortRange: '22', sourceAddressPrefix: '10.0.0.0/8' }),
+      inbound('deny-bad', 103, { access: 'Deny', sourceAddressPrefix: '203.0.113.0/24' }),
+    ]);
     botOnEmulator(emulator);
     const o = outcomeOf(await manual({ action: 'contain', resource: nsgId('nsg-tight'), reason: 'INC-9' }));
-    expect(o.status).toBe('failed');
-    expect(o.reason).toMatch(/Allow rule web \(priority 100\) would still win/);
-    expect(botWrites(emulator)).toEqual([]);
+    expect(o.status, o.reason).toBe('fixed');
+    const byName = async () =>
+      Object.fromEntries(
+        ((await human.network.networkSecurityGroups.get(RG, 'nsg-tight')).securityRules ?? []).map((r) => [
+          r.name,
+          r.priority,
+        ]),
+      );
+    expect(await byName()).toEqual({ [CONTAIN_RULE_NAME]: 100, web: 102, ssh: 101, 'deny-bad': 103 });
+    const web = await human.network.securityRules.get(RG, 'nsg-tight', 'web');
+    expect(web).toMatchObject({ access: 'Allow', destinationPortRange: '443', description: 'public web' });
+
+    const undone = await manual({ action: 'undo', remediationId: o.remediationId, reason: 'INC-9 closed' });
+    expect((undone.jsonBody as UndoResult).status, JSON.stringify(undone.jsonBody)).toBe('undone');
+    expect(await byName()).toEqual({ web: 100, ssh: 101, 'deny-bad': 103 });
   });
 
   it('reason is required; dryRun plans and writes nothing', async () => {

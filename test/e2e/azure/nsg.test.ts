@@ -57,6 +57,28 @@ describe('network security group through the real handlers', () => {
     expect(writes.some((c) => c.method === 'PUT')).toBe(false);
   });
 
+  it('the world split in halves across rules on port 22 is removed; 10.0.0.0/8 and fc00::/7 stay', async () => {
+    await nsgWith('nsg-split', [
+      inbound('low-half', 100, { sourceAddressPrefix: '0.0.0.0/1', destinationPortRange: '22' }),
+      inbound('high-half', 110, { sourceAddressPrefixes: ['128.0.0.0/1', '10.0.0.0/8'], destinationPortRange: '22' }),
+      inbound('v6-halves', 120, { sourceAddressPrefixes: ['::/1', '8000::/1'], destinationPortRange: '22' }),
+      inbound('private', 130, { sourceAddressPrefix: '10.0.0.0/8', destinationPortRange: '22' }),
+      inbound('ula', 140, { sourceAddressPrefix: 'fc00::/7', destinationPortRange: '22' }),
+    ]);
+    const event = emulator.events().at(-1)!;
+    botOnEmulator(emulator);
+    const report = await reflexEvents(event.eventGrid, context());
+    expect(report.outcomes.find((o) => o.rule === 'openIngress')?.status).toBe('fixed');
+    const nsg = await humanClients(emulator).network.networkSecurityGroups.get(RG, 'nsg-split');
+    const sources = Object.fromEntries(
+      (nsg.securityRules ?? []).map((r) => [
+        r.name,
+        r.sourceAddressPrefixes?.length ? r.sourceAddressPrefixes : [r.sourceAddressPrefix],
+      ]),
+    );
+    expect(sources).toEqual({ 'high-half': ['10.0.0.0/8'], private: ['10.0.0.0/8'], ula: ['fc00::/7'] });
+  });
+
   it('a multi-prefix rule loses only its open prefix, in place', async () => {
     await nsgWith('nsg-app', [
       inbound('app', 200, {
