@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
+import { processIo } from './io.js';
 import { buildProgram, EXIT } from './program.js';
 
-const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+// Everything written goes through terminalSafe: cloud-written text must not drive the responder's terminal.
+const io = processIo();
 let code: number = EXIT.ok;
 try {
   await buildProgram(io, (c) => {

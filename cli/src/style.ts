@@ -42,6 +42,8 @@ export function renderTable(
   rows: string[][],
   opts: { right?: number[]; style?: Style } = {},
 ): string {
+  // A cell is one line: a newline or carriage return inside cloud-written text must not forge a row.
+  rows = rows.map((r) => r.map((cell) => cell.replace(/\r/g, '\\r').replace(/\n/g, '\\n')));
   const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
   const line = (cells: string[]) =>
     cells
