@@ -19,7 +19,11 @@ export const ManualRequestSchema = z
   .object({
     action: z.enum(['remediate', 'contain', 'undo', 'sweep']),
     /** ARN or ARM id; for `undo`, the remediation id may be given instead. */
-    resource: z.string().min(1).max(MANUAL_LIMITS.resource).optional(),
+    resource: z
+      .string()
+      .min(1)
+      .max(MANUAL_LIMITS.resource, `an ARN or ARM id is at most ${MANUAL_LIMITS.resource} characters`)
+      .optional(),
     /**
      * AWS: the account of a resource whose ARN names none (a bucket), or of a sweep, when the bot acts in member
      * accounts. An ARN that names another account is refused. ARM ids carry their subscription: Azure refuses it.
