@@ -60,8 +60,10 @@ describe('without moto and without a package index', () => {
     expect(r.out).toMatch(/The local AWS \(moto's server mode\) is not available: .*installing it into .* failed/);
     expect(r.out).toMatch(/Install it with: .*python3 -m pip install "moto\[server\]>=5\.2,<5\.3"/);
     expect(r.out).toContain('AWS: skipped (no moto)');
-    // The Azure half ran for real: the NSG was contained through the CLI, and nothing failed.
-    expect(r.out).toMatch(/nsg-demo\s+azure/);
+    // The Azure half ran for real: the NSG fix undone (RDP back at priority 100), then contained through the CLI all
+    // the same (the Allow at 100 moves, the deny-all takes 100), and nothing failed.
+    expect(r.out).toMatch(/nsg-demo\s+-\s+fixed\s+contained: isolate/);
+    expect(r.out).toMatch(/nsg-demo\s+azure\s+no\s+undone on purpose; contained/);
     expect(r.out).toContain('no failures');
     expect(r.out).not.toMatch(/demo-public-read/);
   }, 240_000);
