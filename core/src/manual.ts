@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { EventParseError } from './errors.js';
-import { RULE_NAMES } from './model/index.js';
+import { RULE_NAMES } from './rules/registry.js';
 
 /**
  * Bounds of the free-text fields: each is stored in every audit record and log line of the action (a DynamoDB item

@@ -1,6 +1,6 @@
 import type { RuleName, Tags, Trigger } from '../model/index.js';
-import { RULE_NAMES } from '../model/index.js';
 import type { Policy } from '../policy/schema.js';
+import { RULE_NAMES } from '../rules/registry.js';
 
 /** A parsed `reflex:exempt` tag: `openIngress,publicStorage; reason=INC-123 load test; until=2026-12-31`. */
 export interface Exemption {

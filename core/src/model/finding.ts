@@ -1,18 +1,8 @@
-import type { AclGrant, ContainerAccess, IngressRule, PolicyStatement, PublicAccessBlock } from './posture.js';
+import type { RuleFix, RuleName } from '../rules/registry.js';
+import type { IngressRule } from './posture.js';
 import type { ResourceRef } from './refs.js';
 
-export const RULE_NAMES = [
-  'publicStorage',
-  'openIngress',
-  'unencryptedStorage',
-  'storageWithoutLogging',
-  'insecureTransport',
-  'trailLoggingStopped',
-  'networkWithoutFlowLogs',
-  'ebsEncryptionByDefaultOff',
-  'accountPublicAccessUnblocked',
-] as const;
-export type RuleName = (typeof RULE_NAMES)[number];
+export type { RuleName } from '../rules/registry.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
@@ -25,21 +15,11 @@ export interface IngressChange {
   after: IngressRule[];
 }
 
-/** Cloud-neutral intent. The adapter turns each into the fewest API calls that do it. */
-export type Fix =
-  | { type: 'block-public-access'; block: PublicAccessBlock; scope: 'bucket' | 'account' }
-  | { type: 'remove-public-grants'; grants: AclGrant[] }
-  | { type: 'remove-public-statements'; statements: PolicyStatement[]; remaining: PolicyStatement[] }
-  | { type: 'disallow-public-containers' }
-  | { type: 'set-container-access'; containers: { name: string; id: string; from: ContainerAccess }[] }
-  | { type: 'revoke-ingress'; changes: IngressChange[] }
-  | { type: 'enable-encryption'; algorithm: string; keyId?: string; infrastructure?: boolean }
-  | { type: 'enable-logging'; target: string; prefix?: string }
-  | { type: 'require-secure-transport'; minimumTls?: string }
-  | { type: 'start-trail-logging' }
-  | { type: 'enable-flow-logs'; destination: string; trafficType: 'ALL' | 'ACCEPT' | 'REJECT' }
-  | { type: 'enable-ebs-default-encryption' }
-  | { type: 'isolate'; quarantineGroup?: string };
+/**
+ * Cloud-neutral intent. The adapter turns each into the fewest API calls that do it. Each rule file declares the
+ * fixes it proposes; `isolate` is containment's, proposed by no rule.
+ */
+export type Fix = RuleFix | { type: 'isolate'; quarantineGroup?: string };
 export type FixType = Fix['type'];
 
 export interface Finding {

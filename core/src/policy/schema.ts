@@ -1,82 +1,17 @@
 import * as z from 'zod';
-import { RULE_NAMES } from '../model/finding.js';
+import { RULE_CONFIGS, RULE_NAMES } from '../rules/registry.js';
+import { ModeSchema } from './ruleConfig.js';
 
 /** The policy file. Keys are the contract; the schema may grow around them. Objects are strict so typos are errors. */
-export const ModeSchema = z.enum(['enforce', 'dry-run', 'off']);
+export { ModeSchema } from './ruleConfig.js';
 
-const RuleMode = { mode: ModeSchema.optional() };
-const armId = z.string().regex(/^\/subscriptions\//i, 'expected an ARM id (/subscriptions/...)');
+/** `rules.<name>`: each rule's own section, from its file (see rules/registry.ts). */
+export const RulesSchema = z.object(RULE_CONFIGS).partial().strict();
+
 const portSpec = z.union([
   z.number().int().min(0).max(65535),
   z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'expected a port or a range such as 8000-8080'),
 ]);
-
-export const RulesSchema = z
-  .object({
-    publicStorage: z.object(RuleMode).strict(),
-    openIngress: z
-      .object({
-        ...RuleMode,
-        /**
-         * The sources of the inbound Allow rules reaching one port and protocol are open when together they cover
-         * at least this share of the public IPv4 (or IPv6) address space. Private, CGNAT, loopback, link-local,
-         * ULA and other special-purpose ranges never count. 0.01: about 37 million IPv4 addresses, two /8s.
-         */
-        openShare: z.number().gt(0).max(1).default(0.01),
-        /** Deprecated: the same as openShare 2^-N (a /N's share of the space); the stricter of the two applies. */
-        openPrefixAtMost: z.number().int().min(0).max(32).optional(),
-      })
-      .strict(),
-    unencryptedStorage: z
-      .object({
-        ...RuleMode,
-        aws: z
-          .object({
-            algorithm: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']).default('AES256'),
-            kmsKeyId: z.string().optional(),
-          })
-          .strict()
-          .optional(),
-        azure: z
-          .object({
-            requireInfrastructureEncryption: z.boolean().default(false),
-            keyVaultKeyUri: z.string().url().optional(),
-          })
-          .strict()
-          .optional(),
-      })
-      .strict(),
-    storageWithoutLogging: z
-      .object({
-        ...RuleMode,
-        aws: z
-          .object({ targetBucket: z.string().min(3), targetPrefix: z.string().optional() })
-          .strict()
-          .optional(),
-        azure: z.object({ workspaceId: armId }).strict().optional(),
-      })
-      .strict(),
-    insecureTransport: z.object({ ...RuleMode, minimumTls: z.enum(['TLS1_2', 'TLS1_3']).default('TLS1_2') }).strict(),
-    trailLoggingStopped: z.object(RuleMode).strict(),
-    networkWithoutFlowLogs: z
-      .object({
-        ...RuleMode,
-        aws: z
-          .object({
-            /** An S3 bucket ARN or a CloudWatch Logs log group ARN. */
-            destination: z.string().startsWith('arn:'),
-            trafficType: z.enum(['ALL', 'ACCEPT', 'REJECT']).default('ALL'),
-          })
-          .strict()
-          .optional(),
-        azure: z.object({ storageAccountId: armId, workspaceId: armId.optional() }).strict().optional(),
-      })
-      .strict(),
-    ebsEncryptionByDefaultOff: z.object(RuleMode).strict(),
-    accountPublicAccessUnblocked: z.object(RuleMode).strict(),
-  })
-  .partial()
-  .strict();
 
 const AllowResource = z
   .object({

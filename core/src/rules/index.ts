@@ -1,33 +1,30 @@
 import type { Posture, RuleName } from '../model/index.js';
-import {
-  accountPublicAccessUnblocked,
-  ebsEncryptionByDefaultOff,
-  networkWithoutFlowLogs,
-  trailLoggingStopped,
-} from './accountSettings.js';
-import { openIngress } from './openIngress.js';
-import { publicStorage } from './publicStorage.js';
-import { insecureTransport, storageWithoutLogging, unencryptedStorage } from './storageSettings.js';
+import { RULES } from './registry.js';
 import type { Rule } from './types.js';
 
+export { accountPublicAccessUnblocked } from './accountPublicAccessUnblocked.js';
+export { BLOCK_ALL } from './blockPublicAccess.js';
 export { isPublicStatement } from './bucketPolicy.js';
-export { describeRule, isOpenSource, openShareOf, openSources, planIngressChange, publicPorts } from './openIngress.js';
-export * from './ports.js';
-export { ALL_USERS, AUTHENTICATED_USERS, BLOCK_ALL, isPublicGrant } from './publicStorage.js';
-export { tlsToRaise } from './storageSettings.js';
-export type { Rule } from './types.js';
-
-export const RULES: readonly Rule[] = [
-  publicStorage,
+export { ebsEncryptionByDefaultOff } from './ebsEncryptionByDefaultOff.js';
+export { insecureTransport } from './insecureTransport.js';
+export { tlsToRaise } from './minimumTls.js';
+export { networkWithoutFlowLogs } from './networkWithoutFlowLogs.js';
+export {
+  describeRule,
+  isOpenSource,
   openIngress,
-  unencryptedStorage,
-  storageWithoutLogging,
-  insecureTransport,
-  trailLoggingStopped,
-  networkWithoutFlowLogs,
-  ebsEncryptionByDefaultOff,
-  accountPublicAccessUnblocked,
-] as Rule[];
+  openShareOf,
+  openSources,
+  planIngressChange,
+  publicPorts,
+} from './openIngress.js';
+export * from './ports.js';
+export { ALL_USERS, AUTHENTICATED_USERS, isPublicGrant, publicStorage } from './publicStorage.js';
+export { RULE_NAMES, RULES } from './registry.js';
+export { storageWithoutLogging } from './storageWithoutLogging.js';
+export { trailLoggingStopped } from './trailLoggingStopped.js';
+export type { Rule } from './types.js';
+export { unencryptedStorage } from './unencryptedStorage.js';
 
 export function ruleByName(name: RuleName): Rule {
   return RULES.find((r) => r.name === name)!;
@@ -36,15 +33,3 @@ export function ruleByName(name: RuleName): Rule {
 export function rulesFor(posture: Posture): Rule[] {
   return RULES.filter((r) => r.appliesTo === posture.kind);
 }
-
-export {
-  accountPublicAccessUnblocked,
-  ebsEncryptionByDefaultOff,
-  insecureTransport,
-  networkWithoutFlowLogs,
-  openIngress,
-  publicStorage,
-  storageWithoutLogging,
-  trailLoggingStopped,
-  unencryptedStorage,
-};

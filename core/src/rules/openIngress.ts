@@ -1,14 +1,28 @@
+import * as z from 'zod';
 import type { FirewallPosture, IngressChange, IngressRule, PortRange, Source } from '../model/index.js';
 import { globMatch } from '../policy/match.js';
+import { ruleConfig } from '../policy/ruleConfig.js';
 import type { Policy } from '../policy/schema.js';
 import { covers, formatRanges, intersect, parsePortSpec, rulePorts, sameRanges } from './ports.js';
 import { parseNetwork, publicPart, publicShare } from './publicAddresses.js';
-import type { Rule } from './types.js';
+import type { RuleDef } from './types.js';
 
 const OPEN_NAMES = new Set(['*', 'any', 'internet']);
 /** Ports whose exposure is an incident on its own: remote admin, databases, caches. */
 const SENSITIVE_PORTS = [22, 23, 3389, 5985, 5986, 1433, 3306, 5432, 6379, 9200, 11211, 27017];
 const DEFAULT_OPEN_SHARE = 0.01;
+
+const config = ruleConfig({
+  /**
+   * The sources of the inbound Allow rules reaching one port and protocol are open when together they cover
+   * at least this share of the public IPv4 (or IPv6) address space. Private, CGNAT, loopback, link-local,
+   * ULA and other special-purpose ranges never count. 0.01: about 37 million IPv4 addresses, two /8s.
+   */
+  openShare: z.number().gt(0).max(1).default(DEFAULT_OPEN_SHARE),
+  /** Deprecated: the same as openShare 2^-N (a /N's share of the space); the stricter of the two applies. */
+  openPrefixAtMost: z.number().int().min(0).max(32).optional(),
+});
+export type RevokeIngressFix = { type: 'revoke-ingress'; changes: IngressChange[] };
 
 /** The share of the public address space from which a rule set counts as open to the internet. */
 export function openShareOf(policy: Policy): number {
@@ -158,7 +172,7 @@ export function describeChange(c: IngressChange, verb = 'remove'): string {
 }
 
 /** Inbound rules open to the whole internet. */
-export const openIngress: Rule<FirewallPosture> = {
+export const openIngress: RuleDef<'openIngress', FirewallPosture, typeof config, RevokeIngressFix> = {
   name: 'openIngress',
   appliesTo: 'firewall',
   severity: 'critical',
@@ -169,6 +183,8 @@ export const openIngress: Rule<FirewallPosture> = {
     'touched. Ports the policy marks public-facing for the resource (allow.publicIngress) stay open, narrowed to ' +
     'exactly those ports. AWS: one RevokeSecurityGroupIngress naming the exact permissions. Azure: the rule is deleted, or updated ' +
     'in place when it keeps other prefixes or an allowed port; never closed by adding a competing rule.',
+  config,
+  fixes: { 'revoke-ingress': (fix) => fix.changes.map((c) => describeChange(c, 'revoke')).join('; ') },
   evaluate(p, policy) {
     const allowed = publicPorts(policy, p.ref);
     const open = openSources(p.rules, policy);

@@ -1,22 +1,28 @@
-import type { AclGrant, Finding, Fix, StoragePosture } from '../model/index.js';
+import type { AclGrant, ContainerAccess, Finding, Fix, PolicyStatement, StoragePosture } from '../model/index.js';
+import { ruleConfig } from '../policy/ruleConfig.js';
+import { BLOCK_ALL, type BlockPublicAccessFix, flagsOff, summarizeBlockPublicAccess } from './blockPublicAccess.js';
 import { isPublicStatement } from './bucketPolicy.js';
-import type { Rule } from './types.js';
+import type { RuleDef } from './types.js';
+
+export { BLOCK_ALL } from './blockPublicAccess.js';
 
 export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
-export const BLOCK_ALL = {
-  blockPublicAcls: true,
-  ignorePublicAcls: true,
-  blockPublicPolicy: true,
-  restrictPublicBuckets: true,
-};
 
 export function isPublicGrant(g: AclGrant): boolean {
   return g.granteeType === 'Group' && (g.grantee === ALL_USERS || g.grantee === AUTHENTICATED_USERS);
 }
 
+const config = ruleConfig();
+export type PublicStorageFix =
+  | BlockPublicAccessFix
+  | { type: 'remove-public-grants'; grants: AclGrant[] }
+  | { type: 'remove-public-statements'; statements: PolicyStatement[]; remaining: PolicyStatement[] }
+  | { type: 'disallow-public-containers' }
+  | { type: 'set-container-access'; containers: { name: string; id: string; from: ContainerAccess }[] };
+
 /** Storage readable or writable by anyone: public ACL grants, public policy statements, public containers, no block. */
-export const publicStorage: Rule<StoragePosture> = {
+export const publicStorage: RuleDef<'publicStorage', StoragePosture, typeof config, PublicStorageFix> = {
   name: 'publicStorage',
   appliesTo: 'storage',
   severity: 'critical',
@@ -25,6 +31,16 @@ export const publicStorage: Rule<StoragePosture> = {
     'the bucket, removes AllUsers/AuthenticatedUsers ACL grants (keeping the owner and every other grant) and ' +
     'removes only the public bucket-policy statements. Azure: sets allowBlobPublicAccess=false and every public ' +
     'container to access level None.',
+  config,
+  fixes: {
+    'block-public-access': summarizeBlockPublicAccess,
+    'remove-public-grants': (fix) =>
+      `remove public ACL grants: ${fix.grants.map((g) => `${g.permission} to ${g.grantee.split('/').pop()}`).join(', ')}`,
+    'remove-public-statements': (fix) =>
+      `remove ${fix.statements.length} public policy statement(s), keep ${fix.remaining.length}`,
+    'disallow-public-containers': () => 'set allowBlobPublicAccess=false',
+    'set-container-access': (fix) => `set container access to None: ${fix.containers.map((c) => c.name).join(', ')}`,
+  },
   evaluate(p) {
     const fixes: Fix[] = [];
     const evidence: string[] = [];
@@ -33,11 +49,7 @@ export const publicStorage: Rule<StoragePosture> = {
 
     if (p.ref.cloud === 'aws') {
       const block = pa.bucketBlock;
-      const off = block
-        ? Object.entries(block)
-            .filter(([, v]) => !v)
-            .map(([k]) => k)
-        : ['all four flags'];
+      const off = flagsOff(block);
       if (off.length > 0) {
         evidence.push(block ? `Block Public Access off: ${off.join(', ')}` : 'no bucket-level Block Public Access');
         fixes.push({ type: 'block-public-access', block: BLOCK_ALL, scope: 'bucket' });
