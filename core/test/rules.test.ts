@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Fix, RULE_NAMES, RULES, RulesSchema, summarizeFix } from '../src/index.js';
+import { type AuditRecord, type Fix, RULE_NAMES, RULES, RulesSchema, summarizeFix, undoOrder } from '../src/index.js';
 
 describe('the rule registry', () => {
   it('each rule is its own file, named from the rule, exporting it under its name', async () => {
@@ -66,5 +66,19 @@ describe('the rule registry', () => {
       [{ type: 'isolate', quarantineGroup: 'sg-q' }, 'isolate with sg-q'],
     ];
     for (const [fix, line] of cases) expect([fix.type, summarizeFix(fix)]).toEqual([fix.type, line]);
+  });
+
+  it('the gates the rules declare are restored first by undo, on both clouds, whatever their step order', () => {
+    const rec = (i: number, type: Fix['type']) => ({ stepId: `rem-1.${i}`, fix: { type } }) as AuditRecord;
+    const order = (types: Fix['type'][]) => undoOrder(types.map((t, i) => rec(i + 1, t))).map((r) => r.fix.type);
+    expect(order(['set-container-access', 'disallow-public-containers', 'require-secure-transport'])).toEqual([
+      'disallow-public-containers',
+      'require-secure-transport',
+      'set-container-access',
+    ]);
+    expect(order(['remove-public-statements', 'block-public-access'])).toEqual([
+      'block-public-access',
+      'remove-public-statements',
+    ]);
   });
 });

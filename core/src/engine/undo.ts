@@ -2,6 +2,7 @@ import { type AuditStore, latestAuditRecords } from '../audit/sinks.js';
 import { errorMessage } from '../errors.js';
 import { withLease } from '../guardrails/lease.js';
 import type { AuditRecord, FixType } from '../model/index.js';
+import { GATE_FIXES } from '../rules/registry.js';
 import { type EnginePorts, systemClock } from './ports.js';
 import { resourceLeaseKey } from './remediate.js';
 
@@ -17,14 +18,14 @@ export interface UndoResult {
 }
 
 /**
- * Fixes that close a gate the others' befores cannot pass while it is closed: S3 rejects a public bucket policy
+ * Fixes that close a gate the others' befores cannot pass while it is closed, as their rules declare: S3 rejects a public bucket policy
  * while BlockPublicPolicy is on and a public ACL while BlockPublicAcls is on; Azure rejects public container access
  * while the account disallows it. Their befores are put back first, then the rest, newest first.
  * (S3 API reference, PublicAccessBlockConfiguration: "PUT Bucket ACL ... calls fail if the specified ACL is public";
  * BlockPublicPolicy "causes Amazon S3 to reject calls to PUT Bucket policy if the specified bucket policy allows
  * public access". moto enforces neither.)
  */
-const GATES: ReadonlySet<FixType> = new Set<FixType>(['block-public-access', 'disallow-public-containers']);
+const GATES: ReadonlySet<FixType> = GATE_FIXES;
 
 const stepIndex = (stepId: string) => Number(/\.(\d+)$/.exec(stepId)?.[1] ?? 0);
 

@@ -18,6 +18,7 @@ export const accountPublicAccessUnblocked: RuleDef<
     'The account-level S3 Block Public Access was removed or weakened (Security Hub S3.1). The fix restores all four flags.',
   config,
   fixes: { 'block-public-access': summarizeBlockPublicAccess },
+  gates: ['block-public-access'],
   evaluate(p) {
     if (p.s3PublicAccessBlock === undefined) return null;
     const block = p.s3PublicAccessBlock;

@@ -41,6 +41,8 @@ export const publicStorage: RuleDef<'publicStorage', StoragePosture, typeof conf
     'disallow-public-containers': () => 'set allowBlobPublicAccess=false',
     'set-container-access': (fix) => `set container access to None: ${fix.containers.map((c) => c.name).join(', ')}`,
   },
+  // S3 rejects a public ACL or bucket policy while the block is on; Azure a public container while disallowed.
+  gates: ['block-public-access', 'disallow-public-containers'],
   evaluate(p) {
     const fixes: Fix[] = [];
     const evidence: string[] = [];

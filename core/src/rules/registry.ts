@@ -43,3 +43,6 @@ export const RULE_CONFIGS = Object.fromEntries(REGISTRY.map((r) => [r.name, r.co
 
 /** One summary per fix type, gathered from the rules (a type two rules propose reads the same for both). */
 export const RULE_FIX_SUMMARIES = Object.assign({}, ...REGISTRY.map((r) => r.fixes)) as FixSummaries<RuleFix>;
+
+/** Fix types undo restores first (see RuleDef.gates). */
+export const GATE_FIXES: ReadonlySet<RuleFix['type']> = new Set(REGISTRY.flatMap((r) => r.gates ?? []));

@@ -24,6 +24,11 @@ export interface RuleDef<N extends string, P extends Posture, C extends z.ZodTyp
   config: C;
   /** How each fix it proposes reads in one line. Keys are its fix types: the union `Fix` is derived from them. */
   fixes: FixSummaries<F>;
+  /**
+   * Its fix types that close a gate the other steps' befores cannot pass while it is closed (a Block Public Access
+   * flag on, public containers disallowed): undo puts these befores back first.
+   */
+  gates?: readonly F['type'][];
   evaluate(posture: P, policy: Policy): Finding | null;
 }
 
