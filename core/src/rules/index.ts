@@ -6,18 +6,12 @@ export { accountPublicAccessUnblocked } from './accountPublicAccessUnblocked.js'
 export { BLOCK_ALL } from './blockPublicAccess.js';
 export { isPublicStatement } from './bucketPolicy.js';
 export { ebsEncryptionByDefaultOff } from './ebsEncryptionByDefaultOff.js';
+export { describeRule, planIngressChange, publicPorts } from './ingressChange.js';
 export { insecureTransport } from './insecureTransport.js';
 export { tlsToRaise } from './minimumTls.js';
 export { networkWithoutFlowLogs } from './networkWithoutFlowLogs.js';
-export {
-  describeRule,
-  isOpenSource,
-  openIngress,
-  openShareOf,
-  openSources,
-  planIngressChange,
-  publicPorts,
-} from './openIngress.js';
+export { openIngress } from './openIngress.js';
+export { isOpenSource, openShareOf, openSources } from './openSources.js';
 export * from './ports.js';
 export { ALL_USERS, AUTHENTICATED_USERS, isPublicGrant, publicStorage } from './publicStorage.js';
 export { RULE_NAMES, RULES } from './registry.js';
