@@ -22,9 +22,10 @@ export {
   sweepTargets,
 } from './functions/sweep.js';
 export { CONTAIN_RULE_NAME, containPlacement } from './network/containNsg.js';
-export { applyNsgSteps, describeNsgFix, planRuleWrites, type RuleWrite } from './network/fixNsg.js';
+export { applyNsgSteps, describeNsgFix, planRuleWrites } from './network/fixNsg.js';
 export { flowLogName, readVirtualNetwork, vnetTargetsForFlowLog } from './network/flowLogs.js';
 export { ingressRuleOf, readNsg, sourceOf } from './network/readNsg.js';
+export type { RuleWrite } from './network/securityRule.js';
 export type { AzureReport } from './report.js';
 export {
   LazyTable,
