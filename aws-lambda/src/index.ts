@@ -1,64 +1,31 @@
-/** @reflex/aws: AWS events → targets, S3 / EC2 / CloudTrail / account readers and fixers, Lambda handlers. */
+/**
+ * @reflex/aws: the Lambda handlers, the adapter the CLI drives, the clients and state stores they run on, and the
+ * event parser. Each name here is used by another package or a test; what a deployment needs without the SDKs
+ * (permissions, event tables) is `@reflex/aws/deployment`.
+ */
 
-export { AwsAdapter, type AwsAdapterOptions } from './adapter.js';
-export { LogAuditSink, LoggedAuditStore } from './audit.js';
-export {
-  type AwsClientOptions,
-  type AwsClients,
-  type ClientsForRegion,
-  type CredentialsProvider,
-  cachedClients,
-  createAwsClients,
-  type StaticCredentials,
-  type TemporaryCredentials,
-} from './clients.js';
-export { CONTAINED_TAG, type ContainmentContext, QUARANTINE_GROUP } from './ec2/instance.js';
-export { errorCode, isTransient } from './errors.js';
-export * from './events/index.js';
-export {
-  type Bot,
-  type BotDeps,
-  createBot,
-  type InvocationContext,
-  reachable,
-  TransientFailure,
-} from './handlers/bot.js';
+export { AwsAdapter } from './adapter.js';
+export { LogAuditSink } from './audit.js';
+export { type AwsClients, type ClientsForRegion, cachedClients, createAwsClients } from './clients.js';
+export { CONTAINED_TAG, QUARANTINE_GROUP } from './ec2/instance.js';
+export { describeClaims, grantsFromRequest, ingressFromConfigItem, ingressFromRequest } from './events/evidence.js';
+export { parseEvent } from './events/index.js';
+export { type BotDeps, type InvocationContext, TransientFailure } from './handlers/bot.js';
 export { createEventsHandler } from './handlers/events.js';
 export {
   createManualHandler,
   type FunctionUrlEvent,
-  type HttpAnswer,
-  lockdownExceptions,
   type ManualHandler,
   type ManualReport,
-  statusOf,
 } from './handlers/manual.js';
-export { isResponder, type ManualInvocation, manualInvocation, respondersOf } from './handlers/manualCaller.js';
-export {
-  type AssumeRole,
-  type AssumeRoleRequest,
-  assumedRoleCredentials,
-  type MemberAccountSettings,
-  memberAccountClients,
-  memberAccountSettings,
-  memberRoleArn,
-  roleSessionName,
-  stsAssumeRole,
-} from './memberAccounts.js';
-export { type CallerIdentity, OwnIdentity, roleArnOf, stsCallerIdentity } from './ownIdentity.js';
-export { exceptPrincipalPatterns, LOCKDOWN_SID } from './s3/containment.js';
-export {
-  parseSecretReference,
-  type ResolvedEnv,
-  resolveSecretReferences,
-  SECRET_REFERENCE,
-  type SecretOptions,
-} from './secrets.js';
+export { stsAssumeRole } from './memberAccounts.js';
+export { stsCallerIdentity } from './ownIdentity.js';
+export { LOCKDOWN_SID } from './s3/containment.js';
+export { resolveSecretReferences } from './secrets.js';
 export {
   DynamoDbAuditStore,
   DynamoDbBlastRadiusStore,
   DynamoDbEventLedger,
   DynamoDbLeaseStore,
-  type DynamoStoreOptions,
 } from './state/dynamodb.js';
-export { resolveLookup, sweepTargets } from './sweep.js';
+export { sweepTargets } from './sweep.js';

@@ -1,41 +1,18 @@
-/** @reflex/azure: Event Grid parsers, ARM readers and fixers, and the Functions v4 handlers. */
-export { AzureAdapter, type AzureAdapterOptions } from './adapter.js';
-export {
-  ArmClientCache,
-  type ArmClients,
-  type ArmConnection,
-  armConnectionFromEnv,
-  PUBLIC_CLOUD_ARM,
-} from './arm/clients.js';
-export { ArmHttpError, isTransientArmError, statusOf } from './arm/errors.js';
-export { Bot, type BotOptions, bot, configureBot } from './bot.js';
-export { CONTAINED_TAG, type ContainmentNote } from './containment.js';
-export * from './events/index.js';
-export { handleDelivery, reflexEvents, reflexEventsWebhook, TransientFailure } from './functions/events.js';
+/**
+ * @reflex/azure: the Functions v4 handlers and the bot behind them, the adapter the CLI drives, its ARM clients,
+ * and the Event Grid parser. Each name here is used by another package or a test; what a deployment needs without
+ * the SDKs (RBAC operations, Policy definitions) is `@reflex/azure/deployment`.
+ */
+export { AzureAdapter } from './adapter.js';
+export { ArmClientCache, type ArmConnection, PUBLIC_CLOUD_ARM } from './arm/clients.js';
+export { isTransientArmError, statusOf } from './arm/errors.js';
+export { Bot, configureBot } from './bot.js';
+export { CONTAINED_TAG } from './containment.js';
+export { callerOf } from './events/caller.js';
+export { governedResource } from './events/governed.js';
+export { parseDelivery } from './events/parse.js';
+export { reflexEvents, reflexEventsWebhook } from './functions/events.js';
 export { reflexManual } from './functions/manual.js';
-export {
-  reflexSweep,
-  SWEEP_CONCURRENCY,
-  sweep,
-  sweepConcurrency,
-  sweepOptions,
-  sweepTargets,
-} from './functions/sweep.js';
-export { CONTAIN_RULE_NAME, containPlacement } from './network/containNsg.js';
-export { applyNsgSteps, describeNsgFix, planRuleWrites, type RuleWrite } from './network/fixNsg.js';
-export { flowLogName, readVirtualNetwork, vnetTargetsForFlowLog } from './network/flowLogs.js';
-export { ingressRuleOf, readNsg, sourceOf } from './network/readNsg.js';
-export type { AzureReport } from './report.js';
-export {
-  LazyTable,
-  type StateStores,
-  stateStoresFromEnv,
-  type TableAccount,
-  TableAuditStore,
-  TableBlastRadiusStore,
-  TableEventLedger,
-  TableLeaseStore,
-  tableKey,
-} from './state/tables.js';
-export { applyStorageSteps, describeStorageFix, LOG_SETTING_NAME } from './storage/fixStorage.js';
-export { logsBlobAccess, readStorageAccount } from './storage/readStorage.js';
+export { reflexSweep, sweepOptions, sweepTargets } from './functions/sweep.js';
+export { CONTAIN_RULE_NAME } from './network/containNsg.js';
+export { flowLogName } from './network/flowLogs.js';

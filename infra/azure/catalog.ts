@@ -4,9 +4,8 @@
  * Bicep loads with `loadJsonContent()`; `infra/test/azure.test.ts` checks the file is up to date and runs every
  * operation name through the real parser (handled iff listed).
  */
+import { azureActionsFor, POLICY_RULES } from '@reflex/azure/deployment';
 import { RULE_NAMES } from '@reflex/core';
-import { POLICY_RULES } from '../../azure-functions/src/events/policyDefinitions.js';
-import { azureActionsFor } from '../../azure-functions/src/permissions.js';
 
 /** Resource events: a write (or, for logging settings, a delete) of what the parser governs. */
 export const RESOURCE_EVENT_TYPES = [

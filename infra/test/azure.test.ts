@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseDelivery } from '@reflex/azure';
+import { AZURE_PERMISSIONS, azureActionsFor } from '@reflex/azure/deployment';
 import type { Mode, RuleName } from '@reflex/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Language, type Node, Parser } from 'web-tree-sitter';
-import { AZURE_PERMISSIONS, azureActionsFor } from '../../azure-functions/src/permissions.js';
 import { type Catalog, catalogText, OPERATION_NAMES } from '../azure/catalog.js';
 
 const DIR = join(import.meta.dirname, '../azure');

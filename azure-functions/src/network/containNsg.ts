@@ -10,7 +10,7 @@ import type { ArmClients } from '../arm/clients.js';
 import { RequestIds } from '../arm/requestIds.js';
 import { CONTAINED_TAG, type ContainmentNote, containedTagValue, withContainedTag } from '../containment.js';
 import { nsgLocation } from './readNsg.js';
-import { writableRule } from './restoreNsg.js';
+import { ruleShape, writableRule } from './securityRule.js';
 
 /** The deny-all rule a containment adds (letters, digits and `-` only: valid as an NSG rule name everywhere). */
 export const CONTAIN_RULE_NAME = 'reflex-contain-deny-all-inbound';
@@ -145,28 +145,6 @@ export function describeNsgContainment(p: FirewallPosture): CallDescription[] {
       permission: 'Microsoft.Network/networkSecurityGroups/write',
     },
   ];
-}
-
-/** The shape of a rule that decides traffic; what undo compares. */
-export function ruleShape(r: SecurityRule): Record<string, unknown> {
-  const many = (one: string | undefined, list: string[] | undefined) =>
-    [...(list?.length ? list : one ? [one] : [])].sort();
-  return {
-    access: r.access,
-    direction: r.direction,
-    priority: r.priority,
-    protocol: r.protocol,
-    sources: [
-      ...many(r.sourceAddressPrefix, r.sourceAddressPrefixes),
-      ...(r.sourceApplicationSecurityGroups ?? []).map((g) => g.id ?? ''),
-    ].sort(),
-    sourcePorts: many(r.sourcePortRange, r.sourcePortRanges),
-    destinations: [
-      ...many(r.destinationAddressPrefix, r.destinationAddressPrefixes),
-      ...(r.destinationApplicationSecurityGroups ?? []).map((g) => g.id ?? ''),
-    ].sort(),
-    destinationPorts: many(r.destinationPortRange, r.destinationPortRanges),
-  };
 }
 
 /**

@@ -14,15 +14,10 @@ import { RequestIds } from '../arm/requestIds.js';
 import type { ContainmentNote } from '../containment.js';
 import { containNsg, describeNsgContainment } from './containNsg.js';
 import { nsgLocation, rawRuleOf } from './readNsg.js';
+import type { RuleWrite } from './securityRule.js';
 import { leavePending, type PendingWrite } from './verifyNsg.js';
 
 type RevokeIngress = Extract<Fix, { type: 'revoke-ingress' }>;
-
-/** One ARM call on a security rule. */
-export type RuleWrite =
-  | { op: 'delete'; name: string; before: IngressRule }
-  | { op: 'update'; name: string; before: IngressRule; rule: SecurityRule }
-  | { op: 'create'; name: string; rule: SecurityRule };
 
 type RawLookup = (name: string) => SecurityRule | undefined;
 

@@ -26,7 +26,6 @@ export interface FlowLogSettings {
   retentionDays?: number;
 }
 
-export const FLOW_LOG_TYPE = 'Microsoft.Network/networkWatchers/flowLogs';
 export const DEFAULT_FLOW_LOG_RETENTION_DAYS = 90;
 
 const region = (location: string | undefined) => (location ?? '').toLowerCase().replace(/\s+/g, '');

@@ -4,8 +4,9 @@ import type { ArmClients } from '../arm/clients.js';
 import { isNotFound } from '../arm/errors.js';
 import { RequestIds } from '../arm/requestIds.js';
 import { CONTAINED_TAG, differencesFrom, sameValue, show, withoutContainedTag } from '../containment.js';
-import { CONTAIN_RULE_NAME, ruleShape } from './containNsg.js';
+import { CONTAIN_RULE_NAME } from './containNsg.js';
 import { nsgLocation } from './readNsg.js';
+import { ruleShape, writableRule } from './securityRule.js';
 
 /** What applyNsgSteps records for a revoke-ingress step. */
 interface RevokeBefore {
@@ -35,19 +36,6 @@ interface IsolateAfter {
   document: Record<string, unknown>;
   tag: string;
   moved?: MovedRule;
-}
-
-const READ_ONLY = new Set(['id', 'name', 'etag', 'type', 'provisioningState']);
-
-/** A rule document as it can be PUT: read-only fields and empty plural lists dropped. */
-export function writableRule(doc: SecurityRule): SecurityRule {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(doc)) {
-    if (READ_ONLY.has(k) || v === undefined || v === null) continue;
-    if (Array.isArray(v) && v.length === 0) continue;
-    out[k] = v;
-  }
-  return out as SecurityRule;
 }
 
 function byName(nsg: NetworkSecurityGroup): Map<string, SecurityRule> {

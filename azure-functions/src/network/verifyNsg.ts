@@ -2,9 +2,8 @@ import type { NetworkSecurityGroup } from '@azure/arm-network';
 import type { FirewallPosture, ResourceRef } from '@reflex/core';
 import type { ArmClients } from '../arm/clients.js';
 import { sameValue } from '../containment.js';
-import { ruleShape } from './containNsg.js';
-import type { RuleWrite } from './fixNsg.js';
 import { getNsg, nsgPosture, readNsg } from './readNsg.js';
+import { type RuleWrite, ruleShape } from './securityRule.js';
 
 /**
  * The SDK's poller of a started long-running operation. It is thenable: awaiting it (or returning it from an async

@@ -3,7 +3,7 @@ import type { CallDescription, Step, StoragePosture } from '@reflex/core';
 import type { ArmClients } from '../arm/clients.js';
 import { RequestIds } from '../arm/requestIds.js';
 import { CONTAINED_TAG, type ContainmentNote, containedTagValue, withContainedTag } from '../containment.js';
-import { withSdkPropertyMarkers } from './fixStorage.js';
+import { withSdkPropertyMarkers } from './accountPatch.js';
 import { accountLocation } from './readStorage.js';
 
 /** The part of an account a containment writes, and what undo compares. */

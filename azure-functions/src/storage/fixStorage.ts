@@ -11,6 +11,7 @@ import {
 import type { ArmClients } from '../arm/clients.js';
 import { RequestIds } from '../arm/requestIds.js';
 import type { ContainmentNote } from '../containment.js';
+import { withSdkPropertyMarkers } from './accountPatch.js';
 import { containStorageAccount, describeStorageContainment } from './containStorage.js';
 import { accountLocation, BLOB_LOG_CATEGORIES, blobServiceId } from './readStorage.js';
 
@@ -19,20 +20,6 @@ export const LOG_SETTING_NAME = 'reflex-blob-access-logs';
 
 /** Fixes that write the account document itself: they are coalesced into one PATCH. */
 const ACCOUNT_PATCH_FIXES = new Set<Fix['type']>(['disallow-public-containers', 'require-secure-transport']);
-
-/**
- * @azure/arm-storage 20.0.0 decides whether to send `properties` by looking for `AllowBlobPublicAccess` and
- * `EnableHttpsTrafficOnly` in PascalCase, so a PATCH setting only those is sent as `{}` and silently changes
- * nothing. Mirroring them in that casing (read by that check only, never serialised) makes the SDK send them.
- */
-export function withSdkPropertyMarkers(patch: StorageAccountUpdateParameters): StorageAccountUpdateParameters {
-  return Object.assign(
-    { ...patch },
-    patch.allowBlobPublicAccess !== undefined ? { AllowBlobPublicAccess: patch.allowBlobPublicAccess } : {},
-    patch.enableHttpsTrafficOnly !== undefined ? { EnableHttpsTrafficOnly: patch.enableHttpsTrafficOnly } : {},
-    patch.networkRuleSet !== undefined ? { NetworkRuleSet: patch.networkRuleSet } : {},
-  );
-}
 
 /** The TLS version a fix may write: the rule's, and never one below what the account has now. */
 function tlsOf(fix: Fix, p: StoragePosture): string | undefined {

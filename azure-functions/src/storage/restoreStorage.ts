@@ -4,8 +4,9 @@ import type { ArmClients } from '../arm/clients.js';
 import { isNotFound } from '../arm/errors.js';
 import { RequestIds } from '../arm/requestIds.js';
 import { differencesFrom, sameValue, show, withoutContainedTag } from '../containment.js';
+import { withSdkPropertyMarkers } from './accountPatch.js';
 import { type AccountNetworkState, networkStateOf } from './containStorage.js';
-import { LOG_SETTING_NAME, withSdkPropertyMarkers } from './fixStorage.js';
+import { LOG_SETTING_NAME } from './fixStorage.js';
 import { accountLocation, blobServiceId } from './readStorage.js';
 
 type Json = Record<string, unknown>;

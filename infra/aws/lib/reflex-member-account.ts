@@ -1,6 +1,6 @@
+import { awsStatementsFor } from '@reflex/aws/deployment';
 import { Aws, aws_events as events, aws_iam as iam, Stack, aws_events_targets as targets } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { awsStatementsFor } from '../../../aws-lambda/src/permissions.js';
 import {
   enforcesSomething,
   grant,

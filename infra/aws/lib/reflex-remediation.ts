@@ -2,6 +2,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  AWS_RULE_RESOURCE,
+  type AwsPermissionNeeds,
+  type AwsResourceKind,
+  type AwsResourceScope,
+  awsStatementsFor,
+} from '@reflex/aws/deployment';
+import {
   loadPolicyFile,
   type Mode,
   type Policy,
@@ -33,13 +40,6 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import {
-  AWS_RULE_RESOURCE,
-  type AwsPermissionNeeds,
-  type AwsResourceKind,
-  type AwsResourceScope,
-  awsStatementsFor,
-} from '../../../aws-lambda/src/permissions.js';
 import { CONFIG_RULE_IDENTIFIERS, CONFIG_RULE_KINDS, patternsFor } from './triggers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -5,8 +5,7 @@
  * runs every name here through the real parser (it must be handled) and checks the parser's own lists
  * (CONFIG_RULES, the Security Hub control table, the CloudTrail call sets) against these, both ways.
  */
-import { SECURITY_HUB_CONTROLS } from '@reflex/aws';
-import type { AwsResourceKind } from '../../../aws-lambda/src/permissions.js';
+import { type AwsResourceKind, SECURITY_HUB_CONTROLS } from '@reflex/aws/deployment';
 
 export interface CloudTrailService {
   /** EventBridge `source`. */
