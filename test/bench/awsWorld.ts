@@ -1,16 +1,14 @@
 /** moto (Python, its own process) with the fault proxy in front (its own process); clients timed at the HTTP layer. */
-import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type AwsClients, createAwsClients } from '@reflex/aws';
 import { type Policy, PolicySchema } from '@reflex/core';
 import { MOTO_ACCOUNT_ID, MOTO_CREDENTIALS, MOTO_REGION, type MotoServer, startMoto } from '@reflex/sim';
+import { BOT_ROLE, directClients, fixture } from '../worlds/aws.js';
 import { type Backend, startBackend } from './backend.js';
 import { CallLog, timeAwsClient, timeAwsSends } from './timing.js';
 
-export { MOTO_ACCOUNT_ID, MOTO_REGION };
-export const BOT_ROLE = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/reflex-bot`;
+export { BOT_ROLE, fixture, MOTO_ACCOUNT_ID, MOTO_REGION };
 export const LOG_BUCKET = 'reflex-bench-access-logs';
-const FIXTURES = new URL('../fixtures/events/aws/', import.meta.url);
 
 export interface AwsWorld {
   moto: MotoServer;
@@ -62,11 +60,7 @@ export async function startAwsWorld(): Promise<AwsWorld> {
     sends,
     viaProxy: timedClients(p.endpoint, log, undefined, sends),
     direct: timedClients(moto.endpoint, log),
-    setup: createAwsClients(MOTO_REGION, {
-      endpoint: moto.endpoint,
-      credentials: { ...MOTO_CREDENTIALS },
-      absentAnswers: false,
-    }),
+    setup: directClients(moto.endpoint),
     async stop() {
       await p.stop().catch(() => {});
       await moto.stop();
@@ -108,18 +102,4 @@ export function quietProductionLogger(): Logger {
   };
   void bytes;
   return logger;
-}
-
-/** A fixture event, unchanged on disk, with ids rewritten in memory to moto's account and our resources. */
-export function fixture(name: string, replace: Record<string, string> = {}): Record<string, unknown> {
-  let text = readFileSync(new URL(name, FIXTURES), 'utf8');
-  const all: Record<string, string> = {
-    '111122223333': MOTO_ACCOUNT_ID,
-    '"000000000"': `"${MOTO_ACCOUNT_ID}"`,
-    ...replace,
-  };
-  for (const [from, to] of Object.entries(all)) text = text.split(from).join(to);
-  const event = JSON.parse(text) as Record<string, unknown>;
-  event.id = `${String(event.id)}-${Math.random().toString(36).slice(2, 10)}`;
-  return event;
 }

@@ -1,11 +1,9 @@
 /** The ARM emulator in its own process (validation off), and the real Functions handlers pointed at it. */
 import { createRequire } from 'node:module';
-import { MonitorClient } from '@azure/arm-monitor';
-import { NetworkManagementClient } from '@azure/arm-network';
-import { StorageManagementClient } from '@azure/arm-storage';
 import { type Bot, configureBot } from '@reflex/azure';
 import { JsonLinesTicketSink } from '@reflex/core';
 import { armClientOptions } from '@reflex/sim';
+import { ALICE, BOT, humanClients, SUB } from '../worlds/azure.js';
 import { type Backend, startBackend } from './backend.js';
 import { CallLog, timingPolicy } from './timing.js';
 
@@ -13,12 +11,10 @@ import { CallLog, timingPolicy } from './timing.js';
 const { InvocationContext } = createRequire(import.meta.url)('@azure/functions') as typeof import('@azure/functions');
 type InvocationContext = import('@azure/functions').InvocationContext;
 
-export const SUB = '11111111-2222-3333-4444-555555555555';
+export { ALICE, BOT, SUB };
 export const RG = 'rg-reflex-bench';
 export const LOCATION = 'westeurope';
 export const WORKSPACE = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.OperationalInsights/workspaces/logs`;
-export const BOT = { oid: '0b0b0b0b-0000-4000-8000-00000000b07b', appid: '0b0b0b0b-0000-4000-8000-0000000a9919' };
-export const ALICE = { oid: 'a11ce000-0000-4000-8000-0000000a11ce', appid: '04b07795-8ddb-461a-bbee-02f9e1bf7b46' };
 export const API = { storage: '2025-08-01', network: '2026-01-01', monitor: '2021-05-01-preview' };
 
 export function policyYaml(mode: 'enforce' | 'dry-run' = 'enforce'): string {
@@ -46,7 +42,7 @@ export const diagnosticId = (account: string, name: string) =>
 export interface AzureWorld {
   arm: Backend;
   log: CallLog;
-  human: { storage: StorageManagementClient; network: NetworkManagementClient; monitor: MonitorClient };
+  human: ReturnType<typeof humanClients>;
   /** Configures the bot (the instance the exported handlers use) on the emulator, its clients timed. */
   configure(mode?: 'enforce' | 'dry-run'): Bot;
   seed(resources: { id: string; body: Record<string, unknown>; apiVersion: string }[]): Promise<void>;
@@ -58,16 +54,10 @@ export async function startAzureWorld(): Promise<AzureWorld> {
   const arm = await startBackend('arm', { REFLEX_BENCH_SUBSCRIPTION: SUB });
   const emulator = { endpoint: arm.endpoint, ca: arm.ca ?? '' };
   const log = new CallLog();
-  const o = armClientOptions(emulator, ALICE);
-  const opts = { endpoint: o.endpoint, additionalPolicies: o.additionalPolicies };
   const world: AzureWorld = {
     arm,
     log,
-    human: {
-      storage: new StorageManagementClient(o.credential, SUB, opts),
-      network: new NetworkManagementClient(o.credential, SUB, opts),
-      monitor: new MonitorClient(o.credential, SUB, opts),
-    },
+    human: humanClients(emulator),
     configure(mode = 'enforce') {
       const connection = armClientOptions(emulator, BOT);
       return configureBot({

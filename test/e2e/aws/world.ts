@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   type AwsClients,
@@ -19,9 +17,9 @@ import {
   startFaultProxy,
   startMoto,
 } from '@reflex/sim';
+import { BOT_ROLE, directClients, fixture } from '../../worlds/aws.js';
 
-export { MOTO_ACCOUNT_ID, MOTO_REGION };
-export const BOT_ROLE = `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/reflex-bot`;
+export { BOT_ROLE, fixture, MOTO_ACCOUNT_ID, MOTO_REGION };
 export const LOG_BUCKET = 'reflex-access-logs';
 /** A member account of the central-bus deployment, and the role the bot assumes there (ReflexMemberAccount's). */
 export const MEMBER_ACCOUNT_ID = '210987654321';
@@ -31,7 +29,6 @@ export const FUNCTION_CONTEXT = {
   invokedFunctionArn: `arn:aws:lambda:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:function:reflex-events`,
   awsRequestId: 'request-1',
 };
-const FIXTURES = join(import.meta.dirname, '../../fixtures/events/aws');
 
 /** moto behind a fault proxy; clients talk to the proxy, so its call log sees every request. */
 export interface World {
@@ -48,11 +45,7 @@ export async function startWorld(): Promise<World> {
   const moto = await startMoto();
   const proxy = await startFaultProxy({ upstream: moto.endpoint });
   const clients = createAwsClients(MOTO_REGION, { endpoint: proxy.endpoint, credentials: { ...MOTO_CREDENTIALS } });
-  const direct = createAwsClients(MOTO_REGION, {
-    endpoint: moto.endpoint,
-    credentials: { ...MOTO_CREDENTIALS },
-    absentAnswers: false,
-  });
+  const direct = directClients(moto.endpoint);
   return {
     moto,
     proxy,
@@ -98,25 +91,6 @@ export function handlers(world: World, p: Policy, extra: Partial<BotDeps> = {}) 
     ...extra,
   };
   return { events: createEventsHandler(deps), manual: createManualHandler(deps), tickets, audit };
-}
-
-/**
- * A fixture event, unchanged on disk, with ids rewritten in memory to point at moto's account and resources.
- * `replace` maps fixture values (bucket names, group ids) to the moto ones.
- */
-export function fixture(name: string, replace: Record<string, string> = {}): Record<string, unknown> {
-  let text = readFileSync(join(FIXTURES, name), 'utf8');
-  // Documentation samples and constructed fixtures use 111122223333; "000000000" (9 digits) is what anonymised
-  // third-party captures carry, should one be added again.
-  const all: Record<string, string> = {
-    '111122223333': MOTO_ACCOUNT_ID,
-    '"000000000"': `"${MOTO_ACCOUNT_ID}"`,
-    ...replace,
-  };
-  for (const [from, to] of Object.entries(all)) text = text.split(from).join(to);
-  const event = JSON.parse(text) as Record<string, unknown>;
-  event.id = `${String(event.id)}-${Math.random().toString(36).slice(2, 8)}`;
-  return event;
 }
 
 /** The same event as if the bot's own role had made the call. */

@@ -1,21 +1,14 @@
-import { MonitorClient } from '@azure/arm-monitor';
 import type { SecurityRule } from '@azure/arm-network';
-import { NetworkManagementClient } from '@azure/arm-network';
-import { StorageManagementClient } from '@azure/arm-storage';
 import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import { configureBot, reflexManual } from '@reflex/azure';
 import { MemoryAuditStore, MemoryTicketSink } from '@reflex/core';
 import { type AdditionalPolicyConfig, type ArmEmulator, armClientOptions, startArmEmulator } from '@reflex/sim';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { ALICE, BOT, humanClients, SUB } from '../../worlds/azure.js';
 
-export const SUB = '11111111-2222-3333-4444-555555555555';
+export { ALICE, BOT, humanClients, SUB };
 export const RG = 'rg-reflex';
 export const WORKSPACE = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.OperationalInsights/workspaces/logs`;
-/** The bot's managed identity, as the emulator sees it in the bearer token. */
-export const BOT = { oid: '0b0b0b0b-0000-4000-8000-00000000b07b', appid: '0b0b0b0b-0000-4000-8000-0000000a9919' };
-/** A human making the misconfigurations. */
-export const ALICE = { oid: 'a11ce000-0000-4000-8000-0000000a11ce', appid: '04b07795-8ddb-461a-bbee-02f9e1bf7b46' };
-
 export function policyYaml(extra = ''): string {
   return `version: 1
 mode: enforce
@@ -66,17 +59,6 @@ export const armIds = {
 
 export async function startEmulator(): Promise<ArmEmulator> {
   return startArmEmulator({ subscriptionId: SUB, lroPolls: 1 });
-}
-
-/** Clients acting as a person, for arranging the misconfigured estate through the real SDK. */
-export function humanClients(emulator: ArmEmulator) {
-  const o = armClientOptions(emulator, ALICE);
-  const opts = { endpoint: o.endpoint, additionalPolicies: o.additionalPolicies };
-  return {
-    storage: new StorageManagementClient(o.credential, SUB, opts),
-    network: new NetworkManagementClient(o.credential, SUB, opts),
-    monitor: new MonitorClient(o.credential, SUB, opts),
-  };
 }
 
 /**
