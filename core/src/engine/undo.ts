@@ -57,6 +57,17 @@ function pending(records: AuditRecord[]): { todo: AuditRecord[]; undone: number;
  * whole and shows the difference, rather than overwrite their change. Stops at the first step that fails (the
  * steps after it may depend on it); a retry continues from there. With `check`, reads only.
  */
+/** The UndoResult builder for one remediation: its id, no steps unless given. */
+function outcomeOf(remediationId: string) {
+  return (status: UndoResult['status'], reason: string, extra: Partial<UndoResult> = {}): UndoResult => ({
+    remediationId,
+    status,
+    reason,
+    steps: [],
+    ...extra,
+  });
+}
+
 export async function undo(
   remediationId: string,
   store: AuditStore,
@@ -65,13 +76,7 @@ export async function undo(
   opts: { check?: boolean } = {},
 ): Promise<UndoResult> {
   const records = await store.byRemediation(remediationId);
-  const result = (status: UndoResult['status'], reason: string, extra: Partial<UndoResult> = {}): UndoResult => ({
-    remediationId,
-    status,
-    reason,
-    steps: [],
-    ...extra,
-  });
+  const result = outcomeOf(remediationId);
   const { todo, undone, written } = pending(records);
   if (written === 0) return result('not-found', `no applied steps recorded for ${remediationId}`);
   if (todo.length === 0) return result('already-undone', `${remediationId} was already undone`);
@@ -100,13 +105,7 @@ async function restoreAll(
 ): Promise<UndoResult> {
   const clock = ports.clock ?? systemClock;
   const restore = ports.adapter.restore!.bind(ports.adapter);
-  const result = (status: UndoResult['status'], reason: string, extra: Partial<UndoResult> = {}): UndoResult => ({
-    remediationId,
-    status,
-    reason,
-    steps: [],
-    ...extra,
-  });
+  const result = outcomeOf(remediationId);
   const checks = await Promise.all(
     todo.map((r) => restore(r, { check: true }).catch((err: unknown) => ({ status: 'failed' as const, err }))),
   );
